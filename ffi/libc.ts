@@ -28,6 +28,8 @@ export const libc = dlopen(LIBC, {
   sethostname: { args: [ptr, u64], returns: i32 },
   setdomainname: { args: [ptr, u64], returns: i32 },
   setgroups: { args: [u64, ptr], returns: i32 },
+  setresuid: { args: [u32, u32, u32], returns: i32 },
+  setresgid: { args: [u32, u32, u32], returns: i32 },
   prctl: { args: [i32, u64, u64, u64, u64], returns: i32 },
   kill: { args: [i32, i32], returns: i32 },
   waitpid: { args: [i32, ptr, i32], returns: i32 },

@@ -1,0 +1,105 @@
+// The order in which init applies process.* to itself before execve, after runc 1.2+
+// (libcontainer/standard_init_linux.go Init, init_linux.go finalizeNamespace):
+//
+//   prepareProcess        rlimits, oom_score_adj        runc: parent at procReady / nsexec
+//                         umask                          runc: end of finalizeRootfs
+//   restrictProcess       no_new_privs, scheduler, ioPriority
+//   ── seccomp here when noNewPrivileges is false: loading a filter without no_new_privs needs
+//      CAP_SYS_ADMIN, which switchIdentity may drop
+//   switchIdentity        bounding set, keepcaps, stdio owner, setgroups/setresgid/setresuid,
+//                         clear keepcaps, capset, ambient, restore the parent-death signal
+//   ── seccomp here when noNewPrivileges is true: as late as possible, so the profile need
+//      allow few of init's own calls
+//   applyPersonality      runc sets it right before execve too
+//   execve
+//
+// Every step works on the calling thread where the kernel keeps the state per thread (see
+// sys/process.ts): call them all on the JS thread that calls execve.
+import type { ProcessSys } from "../sys/process.ts";
+import { linuxProcessSys } from "../sys/process.ts";
+import {
+  applyCapabilitySets, dropBoundingSet, keepCapabilities, parseCapabilities, releaseKeepCaps,
+  type LinuxCapabilities,
+} from "./capabilities.ts";
+import {
+  applyIoPriority, applyNoNewPrivileges, applyOomScoreAdj, applyPersonality, applyScheduler, applyUmask,
+  type IoPriority, type Personality, type Scheduler,
+} from "./process-attrs.ts";
+import { applyRlimits, type Rlimit } from "./rlimits.ts";
+import { envWithHome, giveStdioToUser, switchUser, type User } from "./user.ts";
+
+/** The parts of the spec's Process that this file applies (field names as in config.json). */
+export interface ProcessSecurity {
+  user?: User;
+  env?: string[];
+  capabilities?: LinuxCapabilities;
+  rlimits?: Rlimit[];
+  noNewPrivileges?: boolean;
+  oomScoreAdj?: number;
+  scheduler?: Scheduler;
+  ioPriority?: IoPriority;
+}
+
+export interface ProcessSecurityOptions {
+  /** linux.personality */
+  personality?: Personality;
+  /** Load the seccomp filter; slotted where runc does, by noNewPrivileges. */
+  loadSeccomp?: () => void;
+  /** The parent already set the rlimits on init's pid (needed to raise hard limits in a user namespace). */
+  rlimitsSetByParent?: boolean;
+  /** Chown fds 0-2 to the user (runc fixStdioPermissions); default true. */
+  giveStdio?: boolean;
+  sys?: ProcessSys;
+}
+
+const PR_SET_PDEATHSIG = 1;
+
+/** rlimits, oom_score_adj, umask: while init still holds every capability. */
+export function prepareProcess(sys: ProcessSys, proc: ProcessSecurity, rlimitsSetByParent = false) {
+  if (!rlimitsSetByParent) applyRlimits(sys, proc.rlimits);
+  applyOomScoreAdj(sys, proc.oomScoreAdj);
+  applyUmask(sys, proc.user?.umask);
+}
+
+/** no_new_privs, scheduler, I/O priority (runc: right before syncParentReady). */
+export function restrictProcess(sys: ProcessSys, proc: ProcessSecurity) {
+  applyNoNewPrivileges(sys, proc.noNewPrivileges);
+  applyScheduler(sys, proc.scheduler);
+  applyIoPriority(sys, proc.ioPriority);
+}
+
+/**
+ * Capabilities and user, in runc's finalizeNamespace order (see capabilities.ts). Returns
+ * warnings (unknown capabilities, ambient caps that could not be raised, skipped groups).
+ */
+export function switchIdentity(sys: ProcessSys, proc: ProcessSecurity, giveStdio = true): string[] {
+  const lastCap = Math.min(sys.lastCap(), 63);
+  const { sets, warnings } = parseCapabilities(proc.capabilities, lastCap);
+  const parentDeathSignal = sys.parentDeathSignal();
+  dropBoundingSet(sys, sets.bounding, lastCap);
+  keepCapabilities(sys);
+  if (giveStdio) giveStdioToUser(proc.user);
+  warnings.push(...switchUser(sys, proc.user));
+  releaseKeepCaps(sys);
+  warnings.push(...applyCapabilitySets(sys, sets, lastCap));
+  // the uid change cleared the parent-death signal (runc pdeath.Restore)
+  if (parentDeathSignal) sys.prctl(PR_SET_PDEATHSIG, parentDeathSignal, 0, "PR_SET_PDEATHSIG");
+  return warnings;
+}
+
+/**
+ * Everything above, in order, with seccomp slotted in. Returns the env the process gets
+ * (HOME added from the container's /etc/passwd when missing, resolved before the user switch)
+ * and the warnings to log.
+ */
+export function applyProcessSecurity(proc: ProcessSecurity, options: ProcessSecurityOptions = {}) {
+  const sys = options.sys ?? linuxProcessSys;
+  const env = envWithHome(sys, proc.env ?? [], proc.user?.uid ?? 0);
+  prepareProcess(sys, proc, options.rlimitsSetByParent);
+  restrictProcess(sys, proc);
+  if (!proc.noNewPrivileges) options.loadSeccomp?.();
+  const warnings = switchIdentity(sys, proc, options.giveStdio ?? true);
+  if (proc.noNewPrivileges) options.loadSeccomp?.();
+  warnings.push(...applyPersonality(sys, options.personality));
+  return { env, warnings };
+}
