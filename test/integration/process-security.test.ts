@@ -116,3 +116,44 @@ describe("process security applied on the JS thread, then execve", () => {
     expect(r.stdout).toBe("");
   });
 });
+
+// The same Process under runc (1.1.5 here: no scheduler/ioPriority yet), line by line.
+// Needs `runc` on PATH (Debian: apt install runc).
+describe("same result as runc", () => {
+  test("uid 1000, ambient CAP_NET_BIND_SERVICE, NNP, rlimits, umask, oom_score_adj", async () => {
+    const { mkdtempSync, mkdirSync, copyFileSync, writeFileSync, rmSync } = await import("node:fs");
+    const processSpec = {
+      user: { uid: 1000, gid: 1001, additionalGids: [10, 20], umask: 0o027 },
+      capabilities: allSets(NET_BIND_SERVICE),
+      rlimits: [{ type: "RLIMIT_NOFILE", soft: 1024, hard: 4096 }, { type: "RLIMIT_CORE", soft: 0, hard: 0 }],
+      noNewPrivileges: true,
+      oomScoreAdj: 500,
+    };
+    const ours = await run(processSpec);
+
+    const dir = mkdtempSync("/tmp/minidocker-procsec-");
+    try {
+      mkdirSync(`${dir}/bundle/rootfs/bin`, { recursive: true });
+      for (const d of ["proc", "dev", "sys", "etc", "tmp"]) mkdirSync(`${dir}/bundle/rootfs/${d}`);
+      copyFileSync(BUSYBOX, `${dir}/bundle/rootfs/bin/busybox`);
+      writeFileSync(`${dir}/bundle/rootfs/etc/passwd`, "root:x:0:0:root:/root:/bin/sh\n");
+      const spec = Bun.spawnSync(["runc", "spec", "--bundle", `${dir}/bundle`]);
+      expect(spec.exitCode).toBe(0);
+      const config = JSON.parse(await Bun.file(`${dir}/bundle/config.json`).text());
+      config.process = { ...config.process, ...processSpec, terminal: false, cwd: "/",
+        args: [BUSYBOX, "sh", "-c", REPORT], env: ["PATH=/nonexistent"] };
+      config.root.readonly = false;
+      writeFileSync(`${dir}/bundle/config.json`, JSON.stringify(config));
+      const runc = Bun.spawnSync(["runc", "--root", `${dir}/state`, "run", "--bundle", `${dir}/bundle`, `procsec-${process.pid}`],
+        { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+      expect(runc.stderr.toString()).toBe("");
+      const theirs = runc.stdout.toString().split("\n");
+      const compared = /^(Cap|NoNewPrivs|Groups|Uid|Gid|umask|oom|\d+$|unlimited$)/;
+      const oursCompared = ours.stdout.split("\n").filter((l) => compared.test(l));
+      expect(oursCompared.length).toBe(14); // 5 Cap, NoNewPrivs, Groups, Uid, Gid, 3 limits, umask, oom
+      expect(oursCompared).toEqual(theirs.filter((l) => compared.test(l)));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
