@@ -1,0 +1,228 @@
+// The narrow syscall layer: every libc call of the runtime goes through here and throws a
+// SysError naming the call, errno and path. Only this module (and ffi/) touches bun:ffi.
+import { ptr, read } from "bun:ffi";
+import { errno, libc } from "../../ffi/libc.ts";
+import { SysError } from "./errors.ts";
+
+export const cstr = (s: string) => Buffer.from(`${s}\0`);
+
+/** Throw SysError when a libc call returned -1. */
+export function check<T extends number | bigint>(ret: T, call: string, subject = ""): T {
+  if (Number(ret) === -1) throw new SysError(call, errno(), subject);
+  return ret;
+}
+
+// x86_64 syscall numbers for calls glibc has no wrapper for (aarch64 numbers in the second slot).
+const arm = process.arch === "arm64";
+export const NR = {
+  pivot_root: arm ? 41 : 155,
+  pidfd_open: 434,
+  pidfd_send_signal: 424,
+  close_range: 436,
+  prlimit64: arm ? 261 : 302,
+  capget: arm ? 90 : 125,
+  capset: arm ? 91 : 126,
+  seccomp: arm ? 277 : 317,
+  ioprio_set: arm ? 30 : 251,
+  sched_setattr: arm ? 274 : 314,
+  openat2: 437,
+  mount_setattr: 442,
+  bpf: arm ? 280 : 321,
+  setresuid: arm ? 147 : 117,
+  setresgid: arm ? 149 : 119,
+  setgroups: arm ? 159 : 116,
+  memfd_create: arm ? 279 : 319,
+} as const;
+
+export function syscall(nr: number, ...args: Array<number | bigint>): number {
+  const a = [...args, 0, 0, 0, 0, 0, 0].slice(0, 6);
+  return Number(libc.syscall(nr, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!));
+}
+
+export const MS = {
+  RDONLY: 1, NOSUID: 2, NODEV: 4, NOEXEC: 8, SYNCHRONOUS: 16, REMOUNT: 32, MANDLOCK: 64,
+  DIRSYNC: 128, NOSYMFOLLOW: 256, NOATIME: 1024, NODIRATIME: 2048, BIND: 4096, MOVE: 8192,
+  REC: 16384, SILENT: 32768, UNBINDABLE: 1 << 17, PRIVATE: 1 << 18, SLAVE: 1 << 19,
+  SHARED: 1 << 20, RELATIME: 1 << 21, STRICTATIME: 1 << 24, LAZYTIME: 1 << 25,
+} as const;
+
+export const O = {
+  RDONLY: 0, WRONLY: 1, RDWR: 2, CREAT: 0o100, EXCL: 0o200, NOCTTY: 0o400, TRUNC: 0o1000,
+  APPEND: 0o2000, NONBLOCK: 0o4000, DIRECTORY: 0o200000, NOFOLLOW: 0o400000, CLOEXEC: 0o2000000,
+  PATH: 0o10000000,
+} as const;
+
+export const CLONE = {
+  NEWNS: 0x00020000, NEWCGROUP: 0x02000000, NEWUTS: 0x04000000, NEWIPC: 0x08000000,
+  NEWUSER: 0x10000000, NEWPID: 0x20000000, NEWNET: 0x40000000, NEWTIME: 0x00000080,
+} as const;
+
+export function mount(source: string | null, target: string, fstype: string | null, flags: number, data?: string) {
+  const s = source === null ? null : cstr(source);
+  const t = cstr(target);
+  const f = fstype === null ? null : cstr(fstype);
+  const d = data ? cstr(data) : null;
+  check(libc.mount(s, t, f, flags, d), "mount", target);
+}
+
+export const umount2 = (target: string, flags: number) => check(libc.umount2(cstr(target), flags), "umount", target);
+export const chdir = (path: string) => check(libc.chdir(cstr(path)), "chdir", path);
+export const chroot = (path: string) => check(libc.chroot(cstr(path)), "chroot", path);
+export const mkfifo = (path: string, mode: number) => check(libc.mkfifo(cstr(path), mode), "mkfifo", path);
+export const mknod = (path: string, mode: number, dev: number) => check(libc.mknod(cstr(path), mode, dev), "mknod", path);
+export const umask = (mask: number) => Number(libc.umask(mask));
+export const open = (path: string, flags: number, mode = 0) => check(libc.open(cstr(path), flags, mode), "open", path);
+export const openat = (dirfd: number, path: string, flags: number, mode = 0) =>
+  check(libc.openat(dirfd, cstr(path), flags, mode), "openat", path);
+export const close = (fd: number) => libc.close(fd);
+export const dup2 = (from: number, to: number) => check(libc.dup2(from, to), "dup2", String(from));
+export const fchdir = (fd: number) => check(libc.fchdir(fd), "fchdir");
+export const kill = (pid: number, sig: number) => check(libc.kill(pid, sig), "kill", String(pid));
+export const setsid = () => check(libc.setsid(), "setsid");
+export const getpid = () => libc.getpid();
+
+export function pivotRoot(newRoot: string, putOld: string) {
+  check(syscall(NR.pivot_root, ptr(cstr(newRoot)), ptr(cstr(putOld))), "pivot_root", newRoot);
+}
+
+export function sethostname(name: string) {
+  const b = Buffer.from(name);
+  check(libc.sethostname(b, b.length), "sethostname", name);
+}
+export function setdomainname(name: string) {
+  const b = Buffer.from(name);
+  check(libc.setdomainname(b, b.length), "setdomainname", name);
+}
+
+export function prctl(option: number, a = 0, b = 0, c = 0, d = 0) {
+  return check(libc.prctl(option, a, b, c, d), "prctl", String(option));
+}
+export const PR = { SET_PDEATHSIG: 1, SET_NO_NEW_PRIVS: 38, SET_CHILD_SUBREAPER: 36, SET_KEEPCAPS: 8 } as const;
+
+export function socketpair(): [number, number] {
+  const fds = new Int32Array(2);
+  // AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC: the child's end is un-CLOEXEC'd explicitly
+  check(libc.socketpair(1, 1 | 0o2000000, 0, fds), "socketpair");
+  return [fds[0]!, fds[1]!];
+}
+
+export function clearCloexec(fd: number) {
+  // fcntl(F_SETFD, 0) through syscall: fcntl is variadic in libc
+  check(syscall(arm ? 25 : 72, fd, 2 /* F_SETFD */, 0), "fcntl F_SETFD", String(fd));
+}
+
+export const WNOHANG = 1;
+/** waitpid; returns [pid, rawStatus] (pid 0 with WNOHANG when still running). */
+export function waitpid(pid: number, options = 0): [number, number] {
+  const status = new Int32Array(1);
+  const ret = check(libc.waitpid(pid, status, options), "waitpid", String(pid));
+  return [ret, status[0]!];
+}
+/** Exit code the way shells report it: the code, or 128+signal. */
+export const exitCodeOf = (status: number) => ((status & 0x7f) === 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f));
+
+/** poll one fd for readability; returns true when readable (or hung up) within timeoutMs. */
+export function pollIn(fd: number, timeoutMs: number): boolean {
+  const pfd = new Int32Array([fd, 1 /* POLLIN */]);
+  const ret = libc.poll(pfd, 1, timeoutMs);
+  if (ret === -1) {
+    const e = errno();
+    if (e === 4 /* EINTR */) return false;
+    throw new SysError("poll", e);
+  }
+  return ret > 0;
+}
+
+export const LOCK_EX = 2;
+export const flock = (fd: number, op: number) => check(libc.flock(fd, op), "flock");
+
+export function pidfdOpen(pid: number): number {
+  return check(syscall(NR.pidfd_open, pid, 0), "pidfd_open", String(pid));
+}
+
+export function setns(fd: number, nstype: number, subject = "") {
+  check(libc.setns(fd, nstype), "setns", subject);
+}
+export const unshare = (flags: number) => check(libc.unshare(flags), "unshare");
+
+/** execve: only returns by throwing. */
+export function execve(path: string, argv: string[], env: string[]): never {
+  const keep = [...argv, ...env].map(cstr);
+  const table = (list: Buffer[]) => {
+    const arr = new BigUint64Array(list.length + 1);
+    list.forEach((b, i) => (arr[i] = BigInt(ptr(b))));
+    return arr;
+  };
+  const argvT = table(keep.slice(0, argv.length));
+  const envT = table(keep.slice(argv.length));
+  libc.execve(cstr(path), argvT, envT);
+  const e = errno();
+  void keep;
+  throw new SysError("exec", e, path);
+}
+
+/** Mark every fd from `from` up close-on-exec (close_range CLOSE_RANGE_CLOEXEC). */
+export function cloexecFrom(from: number) {
+  check(syscall(NR.close_range, from, 0xffffffff, 4 /* CLOSE_RANGE_CLOEXEC */), "close_range");
+}
+
+export const readI32 = (p: number, off = 0) => read.i32(p, off);
+
+/** mount_setattr(AT_RECURSIVE): the recursive rro/rnosuid/… attributes. */
+export function mountSetattr(path: string, set: number, clear: number) {
+  // struct mount_attr { u64 attr_set, attr_clr, propagation, userns_fd }
+  const attr = new BigUint64Array([BigInt(set), BigInt(clear), 0n, 0n]);
+  check(syscall(NR.mount_setattr, -100, ptr(cstr(path)), 0x8000 /* AT_RECURSIVE */, ptr(attr), 32), "mount_setattr", path);
+}
+
+/** Reset one signal's disposition to SIG_DFL (rt_sigaction: libc's signal() is not in our table). */
+export function signalDefault(sig: number) {
+  const act = new BigUint64Array([0n, 0n, 0n, 0n]); // handler SIG_DFL, flags, restorer, mask
+  syscall(arm ? 134 : 13, sig, ptr(act), 0, 8);
+}
+
+/** sendmsg one fd with SCM_RIGHTS and a payload (runc's recvtty protocol, seccomp agents). */
+export function sendFd(sock: number, payload: string, fd: number) {
+  const data = Buffer.from(payload.length ? payload : "\0");
+  const iov = new BigUint64Array([BigInt(ptr(data)), BigInt(data.length)]);
+  const control = new ArrayBuffer(24); // CMSG_SPACE(sizeof(int))
+  const cv = new DataView(control);
+  cv.setBigUint64(0, 20n, true); // cmsg_len = CMSG_LEN(4)
+  cv.setInt32(8, 1, true);       // SOL_SOCKET
+  cv.setInt32(12, 1, true);      // SCM_RIGHTS
+  cv.setInt32(16, fd, true);
+  const controlBytes = new Uint8Array(control);
+  const msg = new BigUint64Array([0n, 0n, BigInt(ptr(iov)), 1n, BigInt(ptr(controlBytes)), 24n, 0n]);
+  check(Number(libc.sendmsg(sock, msg, 0x4000 /* MSG_NOSIGNAL */)), "sendmsg", String(sock));
+  void [data, controlBytes];
+}
+
+/** recvmsg with SCM_RIGHTS; returns the bytes and the received fd (-1 if none). */
+export function recvFd(sock: number): { data: Buffer; fd: number } {
+  const data = Buffer.alloc(4096);
+  const iov = new BigUint64Array([BigInt(ptr(data)), BigInt(data.length)]);
+  const control = new Uint8Array(64);
+  const msg = new BigUint64Array([0n, 0n, BigInt(ptr(iov)), 1n, BigInt(ptr(control)), 64n, 0n]);
+  const n = check(Number(libc.recvmsg(sock, msg, 0x40000000 /* MSG_CMSG_CLOEXEC */)), "recvmsg", String(sock));
+  const cv = new DataView(control.buffer);
+  const fd = Number(msg[5]) >= 20 && cv.getInt32(8, true) === 1 && cv.getInt32(12, true) === 1 ? cv.getInt32(16, true) : -1;
+  return { data: Buffer.from(data.subarray(0, n)), fd };
+}
+
+/** Connect a unix stream socket; returns the fd. */
+export function connectUnix(path: string): number {
+  const fd = check(libc.socket(1 /* AF_UNIX */, 1 | 0o2000000 /* SOCK_STREAM|CLOEXEC */, 0), "socket", path);
+  const addr = Buffer.alloc(110);
+  addr.writeUInt16LE(1, 0);
+  if (Buffer.byteLength(path) > 107) throw new SysError("connect", 36 /* ENAMETOOLONG */, path);
+  addr.write(path, 2);
+  if (libc.connect(fd, addr, 110) === -1) {
+    const e = errno();
+    libc.close(fd);
+    throw new SysError("connect", e, path);
+  }
+  return fd;
+}
+
+export const ioctl = (fd: number, request: number, arg: ArrayBufferView | null) =>
+  check(libc.ioctl(fd, request, arg as never), "ioctl", `0x${request.toString(16)}`);
