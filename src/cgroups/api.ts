@@ -1,0 +1,43 @@
+// The cgroup manager interface, implemented by v1/manager.ts and v2/manager.ts.
+import type { LinuxResources, Stats } from "./types.ts";
+
+export interface CgroupManager {
+  readonly version: 1 | 2;
+  /** The cgroup path inside the hierarchy, e.g. "/minidocker/abc" (v1: of the first hierarchy). */
+  readonly path: string;
+  /** Absolute directories: v1 hierarchy name → dir ("cpu,cpuacct" mounts under each name); v2 "" → dir. Store these in state. */
+  readonly paths: Readonly<Record<string, string>>;
+  /** mkdir our subtree (v1: in every mounted hierarchy; v2: enabling controllers in the parents). Undone on failure. */
+  create(): void;
+  /** Write what is set in `resources`; errors name field and file. */
+  apply(resources: LinuxResources): void;
+  addProcess(pid: number): void;
+  freeze(): void;
+  thaw(): void;
+  frozen(): boolean;
+  /** Every pid in the subtree. */
+  pids(): number[];
+  /** `runc events --stats` "data". */
+  stats(): Stats;
+  /** OOM kills seen so far. */
+  oomCount(): number;
+  /** Signal every pid (v2 + SIGKILL: cgroup.kill when the kernel has it). */
+  killAll(signal: number): void;
+  /** Remove our directories (retrying briefly while pids exit); never parents or others'. */
+  destroy(): void;
+  exists(): boolean;
+}
+
+export interface CgroupManagerOptions {
+  /** linux.cgroupsPath */
+  cgroupsPath?: string;
+  id: string;
+  /** The cgroup mount root; tests point it at a fake tree. Default /sys/fs/cgroup. */
+  root?: string;
+  /** Text of /proc/self/cgroup, for relative paths (tests). */
+  procSelfCgroup?: string;
+  /** Non-fatal notes (settings a version cannot express). Default: stderr. */
+  warn?: (message: string) => void;
+}
+
+export const defaultWarn = (message: string) => process.stderr.write(`warning: cgroup: ${message}\n`);

@@ -1,0 +1,138 @@
+// cgroup v2 (unified hierarchy): one directory, controllers enabled top-down through each parent's
+// cgroup.subtree_control, like runc's libcontainer/cgroups/fs2 driver.
+import { existsSync, mkdirSync, readFileSync, rmdirSync } from "node:fs";
+import type { CgroupManager, CgroupManagerOptions } from "../api.ts";
+import { defaultWarn } from "../api.ts";
+import { FIELD_OF_CONTROLLER, type Controller } from "../controller.ts";
+import { CgroupError, errnoOf, hasCgroupFile, readCgroupFile, readFlatKeyed, writeCgroupFile } from "../files.ts";
+import { DEFAULT_CGROUP_ROOT, innerCgroupPath, joinCgroupPath, parentCgroupPath, parseProcCgroup } from "../paths.ts";
+import { isDirectory, removeCgroupTree, signalPids, subtreePids, waitFor } from "../tree.ts";
+import { emptyStats, type LinuxResources, type Stats } from "../types.ts";
+import { cpu } from "./cpu.ts";
+import { cpuset } from "./cpuset.ts";
+import { devices } from "./devices.ts";
+import { hugetlb } from "./hugetlb.ts";
+import { io } from "./io.ts";
+import { memory, v2OomKills } from "./memory.ts";
+import { network } from "./network.ts";
+import { pids } from "./pids.ts";
+import { rdma } from "./rdma.ts";
+import { unified } from "./unified.ts";
+import { SysError } from "../../sys/errors.ts";
+
+/** unified last: its raw values override the typed fields (runc order). */
+export const V2_CONTROLLERS: readonly Controller[] = [cpuset, devices, memory, cpu, pids, io, hugetlb, rdma, network, unified];
+
+const SIGKILL = 9, EEXIST = 17;
+
+const words = (text: string) => text.trim().split(/\s+/).filter(Boolean);
+
+/** Enable in `dir`'s subtree_control every controller it has that is not enabled yet. */
+export function enableSubtreeControllers(dir: string): void {
+  const enabled = new Set(words(readCgroupFile(dir, "cgroup.subtree_control")));
+  const wanted = words(readCgroupFile(dir, "cgroup.controllers")).filter((c) => !enabled.has(c));
+  if (wanted.length === 0) return;
+  try {
+    writeCgroupFile(dir, "cgroup.subtree_control", wanted.map((c) => `+${c}`).join(" "));
+  } catch {
+    // one refusal (a threaded or busy cgroup) fails the whole write: enable what can be, one by one;
+    // a controller still missing is reported by apply() when a setting needs it
+    for (const c of wanted) try { writeCgroupFile(dir, "cgroup.subtree_control", `+${c}`); } catch { /* see above */ }
+  }
+}
+
+export class CgroupV2Manager implements CgroupManager {
+  readonly version = 2 as const;
+  readonly paths: Record<string, string>;
+  private readonly dir: string;
+  private readonly warn: (m: string) => void;
+
+  constructor(readonly root: string, readonly path: string, warn = defaultWarn) {
+    this.dir = path === "/" ? root : `${root}${path}`;
+    this.paths = { "": this.dir };
+    this.warn = warn;
+  }
+
+  static open(options: CgroupManagerOptions): CgroupV2Manager {
+    const root = options.root ?? DEFAULT_CGROUP_ROOT;
+    let path = innerCgroupPath(options.cgroupsPath, options.id);
+    if (!path.startsWith("/")) {
+      const own = parseProcCgroup(options.procSelfCgroup ?? readFileSync("/proc/self/cgroup", "utf8")).get("") ?? "/";
+      path = joinCgroupPath("/", parentCgroupPath(own), path);
+    }
+    return new CgroupV2Manager(root, path, options.warn);
+  }
+
+  create(): void {
+    const made: string[] = [];
+    try {
+      const parts = this.path.split("/").filter(Boolean);
+      let dir = this.root;
+      for (const part of parts) {
+        enableSubtreeControllers(dir);
+        dir = `${dir}/${part}`;
+        if (existsSync(dir)) continue;
+        try { mkdirSync(dir); made.push(dir); } catch (e) {
+          if (errnoOf(e) !== EEXIST) throw new CgroupError(new SysError("mkdir", errnoOf(e), dir).message, "", "", { cause: e });
+        }
+      }
+    } catch (e) {
+      for (const d of made.reverse()) try { rmdirSync(d); } catch { /* best effort; the error matters */ }
+      throw e;
+    }
+  }
+
+  apply(resources: LinuxResources): void {
+    const available = new Set(words(readCgroupFile(this.dir, "cgroup.controllers")));
+    const context = { warn: this.warn };
+    for (const controller of V2_CONTROLLERS) {
+      if (!controller.isSet(resources)) continue;
+      if (!controller.alwaysAvailable && !available.has(controller.name))
+        throw new CgroupError(`controller "${controller.name}" is not available in ${this.dir} ` +
+          `(cgroup.controllers: ${[...available].join(" ") || "none"})`, FIELD_OF_CONTROLLER[controller.name] ?? "");
+      controller.apply(this.dir, resources, context);
+    }
+  }
+
+  addProcess(pid: number): void { writeCgroupFile(this.dir, "cgroup.procs", String(pid), `pid ${pid}`); }
+
+  private setFrozen(frozen: boolean): void {
+    if (!hasCgroupFile(this.dir, "cgroup.freeze"))
+      throw new CgroupError("the cgroup v2 freezer needs Linux 5.2 or later (no cgroup.freeze)", "", "cgroup.freeze");
+    writeCgroupFile(this.dir, "cgroup.freeze", frozen ? "1" : "0");
+    if (!waitFor(() => this.frozen() === frozen, 5000)) {
+      if (frozen) writeCgroupFile(this.dir, "cgroup.freeze", "0");
+      throw new CgroupError(`cgroup.events did not report frozen ${frozen ? 1 : 0} in 5 s`, "", "cgroup.events");
+    }
+  }
+
+  freeze(): void { this.setFrozen(true); }
+  thaw(): void { this.setFrozen(false); }
+  frozen(): boolean { return readFlatKeyed(this.dir, "cgroup.events").frozen === 1; }
+
+  pids(): number[] { return subtreePids(this.dir); }
+
+  stats(): Stats {
+    const stats = emptyStats();
+    const available = new Set(words(readCgroupFile(this.dir, "cgroup.controllers")));
+    for (const controller of V2_CONTROLLERS)
+      if (controller.stats && available.has(controller.name)) controller.stats(this.dir, stats);
+    return stats;
+  }
+
+  oomCount(): number { return v2OomKills(this.dir); }
+
+  killAll(signal: number): void {
+    if (signal === SIGKILL && hasCgroupFile(this.dir, "cgroup.kill")) {
+      writeCgroupFile(this.dir, "cgroup.kill", "1");
+      return;
+    }
+    const wasFrozen = this.frozen();
+    if (!wasFrozen) this.freeze();
+    try { signalPids(this.pids(), signal); } finally { if (!wasFrozen) this.thaw(); }
+  }
+
+  destroy(): void { removeCgroupTree(this.dir); }
+
+  exists(): boolean { return isDirectory(this.dir); }
+}
