@@ -73,33 +73,48 @@ function archBlock(group: ArchGroup, label: string, plan: SeccompPlan): Item[] {
       bySyscall.set(nr, entry);
     }
   const numbers = [...bySyscall.keys()].sort((a, b) => a - b);
-  items.push(...dispatch(numbers, `${label}n`, plan.defaultAction));
-  for (const nr of numbers) {
+  items.push(...dispatch(numbers, `${label}n`, plan.defaultAction, (nr, prefix) => {
     const { rules, bits } = bySyscall.get(nr)!;
-    items.push({ kind: "label", name: `${label}n${nr}` }, ...syscallBlock(rules, bits, `${label}s${nr}`, plan.defaultAction));
-  }
+    return syscallBlock(rules, bits, prefix, plan.defaultAction);
+  }));
   return items;
 }
 
-/** A binary search over the sorted syscall numbers (the accumulator holds nr); leaves of four. */
-function dispatch(numbers: number[], prefix: string, defaultAction: number): Item[] {
-  if (numbers.length <= 4) {
-    const items: Item[] = [];
+const LEAF_SIZE = 8;
+
+/**
+ * A binary search over the sorted syscall numbers (the accumulator holds nr). Each leaf checks
+ * up to LEAF_SIZE numbers and is followed by their blocks, so its jumps stay short; syscalls
+ * whose block is the same single `ret` share it.
+ */
+function dispatch(numbers: number[], prefix: string, defaultAction: number,
+  block: (nr: number, prefix: string) => Item[]): Item[] {
+  if (numbers.length <= LEAF_SIZE) {
+    const checks: Item[] = [];
+    const blocks: Item[] = [];
+    const sharedReturns = new Map<number, string>();
     numbers.forEach((nr, i) => {
-      items.push({ kind: "jump", op: BPF.JEQ, k: nr, ifTrue: `${prefix}${nr}`, ifFalse: `${prefix}${nr}no${i}` });
-      items.push({ kind: "label", name: `${prefix}${nr}no${i}` });
+      let target = `${prefix}${nr}`;
+      const body = block(nr, `${prefix}${nr}`);
+      const only = body.length === 1 ? body[0]! : undefined;
+      if (only?.kind === "ret" && sharedReturns.has(only.value)) target = sharedReturns.get(only.value)!;
+      else {
+        if (only?.kind === "ret") sharedReturns.set(only.value, target);
+        blocks.push({ kind: "label", name: target }, ...body);
+      }
+      checks.push({ kind: "jump", op: BPF.JEQ, k: nr, ifTrue: target, ifFalse: `${prefix}${nr}no${i}` });
+      checks.push({ kind: "label", name: `${prefix}${nr}no${i}` });
     });
-    items.push({ kind: "ret", value: defaultAction });
-    return items;
+    return [...checks, { kind: "ret", value: defaultAction }, ...blocks];
   }
   const mid = numbers.length >> 1;
   const pivot = numbers[mid]!;
   return [
     { kind: "jump", op: BPF.JGE, k: pivot, ifTrue: `${prefix}ge${pivot}`, ifFalse: `${prefix}lt${pivot}` },
     { kind: "label", name: `${prefix}lt${pivot}` },
-    ...dispatch(numbers.slice(0, mid), prefix, defaultAction),
+    ...dispatch(numbers.slice(0, mid), prefix, defaultAction, block),
     { kind: "label", name: `${prefix}ge${pivot}` },
-    ...dispatch(numbers.slice(mid), prefix, defaultAction),
+    ...dispatch(numbers.slice(mid), prefix, defaultAction, block),
   ];
 }
 
