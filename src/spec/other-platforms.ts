@@ -2,43 +2,43 @@
 // A Linux runtime ignores them (validate.ts warns), but a malformed one is still a malformed
 // config.json, so their shape is checked like the JSON schema does: same fields, enums, ranges.
 import * as v from "valibot";
-import { fileMode, strings, uint16, uint32, uint64, uint8 } from "./scalars.ts";
+import { fileMode, object, record, strings, uint16, uint32, uint64, uint8 } from "./scalars.ts";
 
 const optional = v.optional;
 
-const WindowsSchema = v.object({
+const WindowsSchema = object({
   layerFolders: v.pipe(strings, v.minLength(1)),
-  devices: optional(v.array(v.object({ id: v.string(), idType: v.picklist(["class"]) }))),
-  resources: optional(v.object({
-    memory: optional(v.object({ limit: optional(uint64) })),
-    cpu: optional(v.object({
+  devices: optional(v.array(object({ id: v.string(), idType: v.picklist(["class"]) }))),
+  resources: optional(object({
+    memory: optional(object({ limit: optional(uint64) })),
+    cpu: optional(object({
       count: optional(uint64),
       shares: optional(uint16),
       maximum: optional(uint16),
-      affinity: optional(v.object({ mask: optional(uint64), group: optional(uint32) })),
+      affinity: optional(object({ mask: optional(uint64), group: optional(uint32) })),
     })),
-    storage: optional(v.object({ iops: optional(uint64), bps: optional(uint64), sandboxSize: optional(uint64) })),
+    storage: optional(object({ iops: optional(uint64), bps: optional(uint64), sandboxSize: optional(uint64) })),
   })),
-  network: optional(v.object({
+  network: optional(object({
     endpointList: optional(strings),
     allowUnqualifiedDNSQuery: optional(v.boolean()),
     DNSSearchList: optional(strings),
     networkSharedContainerName: optional(v.string()),
     networkNamespace: optional(v.string()),
   })),
-  credentialSpec: optional(v.looseObject({})),
+  credentialSpec: optional(record(v.unknown())),
   servicing: optional(v.boolean()),
   ignoreFlushesDuringBoot: optional(v.boolean()),
-  hyperv: optional(v.object({ utilityVMPath: optional(v.string()) })),
+  hyperv: optional(object({ utilityVMPath: optional(v.string()) })),
 });
 
-const SolarisSchema = v.object({
+const SolarisSchema = object({
   milestone: optional(v.string()),
   limitpriv: optional(v.string()),
   maxShmMemory: optional(v.string()),
-  cappedCPU: optional(v.object({ ncpus: optional(v.string()) })),
-  cappedMemory: optional(v.object({ physical: optional(v.string()), swap: optional(v.string()) })),
-  anet: optional(v.array(v.object({
+  cappedCPU: optional(object({ ncpus: optional(v.string()) })),
+  cappedMemory: optional(object({ physical: optional(v.string()), swap: optional(v.string()) })),
+  anet: optional(v.array(object({
     linkname: optional(v.string()),
     lowerLink: optional(v.string()),
     allowedAddress: optional(v.string()),
@@ -50,29 +50,29 @@ const SolarisSchema = v.object({
 });
 
 const vmPath = { path: v.string(), parameters: optional(strings) };
-const VmSchema = v.object({
-  hypervisor: optional(v.object(vmPath)),
-  kernel: v.object({ ...vmPath, initrd: optional(v.string()) }),
-  image: optional(v.object({ path: v.string(), format: v.picklist(["raw", "qcow2", "vdi", "vmdk", "vhd"]) })),
-  hwConfig: optional(v.object({
+const VmSchema = object({
+  hypervisor: optional(object(vmPath)),
+  kernel: object({ ...vmPath, initrd: optional(v.string()) }),
+  image: optional(object({ path: v.string(), format: v.picklist(["raw", "qcow2", "vdi", "vmdk", "vhd"]) })),
+  hwConfig: optional(object({
     deviceTree: optional(v.string()),
     vcpus: optional(uint32),
     memory: optional(uint64),
     dtdevs: optional(strings),
-    iomems: optional(v.array(v.object({ firstGFN: optional(uint64), firstMFN: uint64, nrMFNs: uint64 }))),
+    iomems: optional(v.array(object({ firstGFN: optional(uint64), firstMFN: uint64, nrMFNs: uint64 }))),
     irqs: optional(v.array(uint32)),
   })),
 });
 
-const ZosSchema = v.object({
-  namespaces: optional(v.array(v.object({ type: v.picklist(["mount", "pid", "uts", "ipc"]), path: optional(v.string()) }))),
+const ZosSchema = object({
+  namespaces: optional(v.array(object({ type: v.picklist(["mount", "pid", "uts", "ipc"]), path: optional(v.string()) }))),
 });
 
 const sharing = v.picklist(["disable", "new", "inherit"]);
 const sharingNoDisable = v.picklist(["new", "inherit"]); // a jail can't drop its host or vnet
-const FreebsdSchema = v.object({
-  devices: optional(v.array(v.object({ path: optional(v.string()), mode: optional(fileMode) }))),
-  jail: optional(v.object({
+const FreebsdSchema = object({
+  devices: optional(v.array(object({ path: optional(v.string()), mode: optional(fileMode) }))),
+  jail: optional(object({
     parent: optional(v.string()),
     host: optional(sharingNoDisable),
     ip4: optional(sharing),
@@ -86,7 +86,7 @@ const FreebsdSchema = v.object({
     sysvsem: optional(sharing),
     sysvshm: optional(sharing),
     enforceStatfs: optional(uint8),
-    allow: optional(v.object({
+    allow: optional(object({
       setHostname: optional(v.boolean()),
       rawSockets: optional(v.boolean()),
       chflags: optional(v.boolean()),

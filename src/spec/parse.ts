@@ -3,6 +3,7 @@
 // `config.json: linux.namespaces[2].type: duplicate "pid"`.
 import * as v from "valibot";
 import { ConfigError } from "../sys/errors.ts";
+import { isJsonObject } from "./scalars.ts";
 import { ProcessSchema, ResourcesSchema, SpecSchema } from "./schema.ts";
 import type { LinuxResources, Process, Spec } from "./types.ts";
 import { at, checkProcess, checkResources, Findings, type Problem, SPEC_CHECKS } from "./validate.ts";
@@ -22,8 +23,6 @@ export function parseConfig(json: unknown, file = "config.json"): Parsed<Spec> {
   const spec = parseShape(SpecSchema, json, file);
   const findings = new Findings();
   for (const [, check] of SPEC_CHECKS) check(spec, findings);
-  // runc refuses a config without a process at create (the spec needs one only at start).
-  if (!spec.process) findings.refuse("process", "required to create a container");
   findings.errors.push(...findings.refusals);
   return result(spec, findings, file);
 }
@@ -49,7 +48,7 @@ export function lintConfig(json: unknown, file = "config.json"): Lint {
   const parsed = v.safeParse(SpecSchema, json, { abortEarly: false });
   const shapeProblems = parsed.success ? [] : describeIssues(parsed.issues);
   const findings = new Findings();
-  if (isObject(json)) {
+  if (isJsonObject(json)) {
     // With shape problems the checks still run on what is there, each guarded, and keep quiet
     // about fields already reported (their value may be anything).
     const spec = (parsed.success ? parsed.output : json) as Spec;
@@ -89,9 +88,6 @@ function result<T>(spec: T, findings: Findings, file: string): Parsed<T> {
   return { spec, warnings: findings.warnings.map((p) => new ConfigError(p.path, p.detail, file).message) };
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
-
 /** valibot's path → `linux.namespaces[2].type` (valibot's own getDotPath says `linux.namespaces.2.type`). */
 export const issuePath = (issue: v.BaseIssue<unknown>) =>
   at("", ...(issue.path ?? []).map(({ key }) => (typeof key === "number" ? key : String(key))));
@@ -125,6 +121,8 @@ function describeIssue(issue: v.BaseIssue<unknown>): string {
       return `expected at most ${requirement}, got ${show(input)}`;
     case "regex":
       return `expected to match ${requirement}, got ${show(input)}`;
+    case "custom": // object() and record(): "expected object"
+      return `${issue.message}, got ${jsonType(input)}`;
     case "min_length":
       return `expected at least ${requirement} entr${requirement === 1 ? "y" : "ies"}, got ${(input as unknown[]).length}`;
   }

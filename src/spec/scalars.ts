@@ -14,5 +14,15 @@ export const uint32 = integer(0, 4294967295);
 export const uint64 = integer(0, 18446744073709551615);
 export const fileMode = integer(0, 0o777); // "in decimal, not octal": 438 is 0666
 
+// JSON schema's "type": "object" refuses arrays and null; valibot's object() takes arrays.
+export const isJsonObject = (input: unknown): input is Record<string, unknown> =>
+  typeof input === "object" && input !== null && !Array.isArray(input);
+const jsonObject = v.custom<Record<string, unknown>>(isJsonObject, "expected object");
+
+/** A JSON object with these fields (unknown ones dropped: the spec says to ignore them). */
+export const object = <T extends v.ObjectEntries>(entries: T) => v.pipe(jsonObject, v.object(entries));
+/** A JSON object used as a map: any keys, each value of one schema. */
+export const record = <T extends v.GenericSchema<unknown, unknown>>(value: T) => v.pipe(jsonObject, v.record(v.string(), value));
+
 export const strings = v.array(v.string()); // ArrayOfStrings
-export const stringMap = v.record(v.string(), v.string()); // mapStringString
+export const stringMap = record(v.string()); // mapStringString

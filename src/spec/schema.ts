@@ -1,24 +1,24 @@
 // The OCI runtime-spec config.json for Linux, as valibot schemas.
 // Source of truth: runtime-spec v1.3 JSON schema (config-schema.json, config-linux.json,
 // defs.json, defs-linux.json): the same types, enums, patterns and integer ranges.
-// `v.object` drops unknown properties: the spec says runtimes MUST ignore them.
+// `object()` (scalars.ts) drops unknown properties: the spec says runtimes MUST ignore them.
 // Meaning (duplicates, absolute paths, namespace rules) is checked in validate.ts.
 // Only `cli` and `container` import this file; `init` gets types from types.ts.
 import * as v from "valibot";
 import { OtherPlatformSchemas } from "./other-platforms.ts";
-import { fileMode, int32, int64, integer, stringMap, strings, uint16, uint32, uint64 } from "./scalars.ts";
+import { fileMode, int32, int64, integer, object, record, stringMap, strings, uint16, uint32, uint64 } from "./scalars.ts";
 
 const optional = v.optional;
 
 // ── Common (defs.json) ─────────────────────────────────────────────────────────────────
 
-export const IdMappingSchema = v.object({
+export const IdMappingSchema = object({
   containerID: uint32,
   hostID: uint32,
   size: uint32,
 });
 
-export const MountSchema = v.object({
+export const MountSchema = object({
   destination: v.string(),
   source: optional(v.string()),
   type: optional(v.string()),
@@ -27,7 +27,7 @@ export const MountSchema = v.object({
   gidMappings: optional(v.array(IdMappingSchema)),
 });
 
-export const HookSchema = v.object({
+export const HookSchema = object({
   path: v.string(),
   args: optional(strings),
   env: optional(strings),
@@ -36,7 +36,7 @@ export const HookSchema = v.object({
 
 const hookList = optional(v.array(HookSchema));
 
-export const HooksSchema = v.object({
+export const HooksSchema = object({
   prestart: hookList, // deprecated by the spec, still run (runc does)
   createRuntime: hookList,
   createContainer: hookList,
@@ -47,7 +47,7 @@ export const HooksSchema = v.object({
 
 // ── process (config-schema.json) ───────────────────────────────────────────────────────
 
-export const CapabilitiesSchema = v.object({
+export const CapabilitiesSchema = object({
   bounding: optional(strings),
   effective: optional(strings),
   inheritable: optional(strings),
@@ -55,13 +55,13 @@ export const CapabilitiesSchema = v.object({
   ambient: optional(strings),
 });
 
-export const RlimitSchema = v.object({
+export const RlimitSchema = object({
   type: v.pipe(v.string(), v.regex(/^RLIMIT_[A-Z]+$/)),
   soft: uint64,
   hard: uint64,
 });
 
-export const UserSchema = v.object({
+export const UserSchema = object({
   // The spec text makes uid and gid REQUIRED on POSIX, the JSON schema does not: validate.ts warns.
   uid: optional(uint32),
   gid: optional(uint32),
@@ -79,7 +79,7 @@ export const SCHEDULER_FLAGS = [
   "SCHED_FLAG_KEEP_PARAMS", "SCHED_FLAG_UTIL_CLAMP_MIN", "SCHED_FLAG_UTIL_CLAMP_MAX",
 ] as const;
 
-export const SchedulerSchema = v.object({
+export const SchedulerSchema = object({
   policy: v.picklist(SCHEDULER_POLICIES),
   nice: optional(int32),
   priority: optional(int32),
@@ -89,16 +89,16 @@ export const SchedulerSchema = v.object({
   period: optional(uint64),
 });
 
-export const IoPrioritySchema = v.object({
+export const IoPrioritySchema = object({
   class: v.picklist(["IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE"]),
   priority: optional(int32),
 });
 
 const cpuList = v.pipe(v.string(), v.regex(/^[0-9, -]*$/)); // "0-3,7"
 
-export const ProcessSchema = v.object({
+export const ProcessSchema = object({
   terminal: optional(v.boolean()),
-  consoleSize: optional(v.object({ height: uint64, width: uint64 })),
+  consoleSize: optional(object({ height: uint64, width: uint64 })),
   user: optional(UserSchema),
   args: optional(strings), // at least one entry on Linux: validate.ts
   commandLine: optional(v.string()), // Windows only
@@ -112,14 +112,14 @@ export const ProcessSchema = v.object({
   scheduler: optional(SchedulerSchema),
   selinuxLabel: optional(v.string()),
   ioPriority: optional(IoPrioritySchema),
-  execCPUAffinity: optional(v.object({ initial: optional(cpuList), final: optional(cpuList) })),
+  execCPUAffinity: optional(object({ initial: optional(cpuList), final: optional(cpuList) })),
 });
 
 // ── linux.resources (config-linux.json) ────────────────────────────────────────────────
 
 const weight = uint16; // defs-linux.json weight
 
-export const DeviceCgroupSchema = v.object({
+export const DeviceCgroupSchema = object({
   allow: v.boolean(),
   type: optional(v.string()), // "a" | "b" | "c": validate.ts
   major: optional(int64),
@@ -127,7 +127,7 @@ export const DeviceCgroupSchema = v.object({
   access: optional(v.string()), // letters of "rwm": validate.ts
 });
 
-export const MemorySchema = v.object({
+export const MemorySchema = object({
   limit: optional(int64),
   reservation: optional(int64),
   swap: optional(int64),
@@ -139,7 +139,7 @@ export const MemorySchema = v.object({
   checkBeforeUpdate: optional(v.boolean()),
 });
 
-export const CpuSchema = v.object({
+export const CpuSchema = object({
   shares: optional(uint64),
   quota: optional(int64),
   burst: optional(uint64),
@@ -152,15 +152,15 @@ export const CpuSchema = v.object({
 });
 
 const blockIODevice = { major: int64, minor: int64 };
-export const WeightDeviceSchema = v.object({
+export const WeightDeviceSchema = object({
   ...blockIODevice,
   weight: optional(weight),
   leafWeight: optional(weight),
 });
-export const ThrottleDeviceSchema = v.object({ ...blockIODevice, rate: optional(uint64) });
+export const ThrottleDeviceSchema = object({ ...blockIODevice, rate: optional(uint64) });
 const throttleList = optional(v.array(ThrottleDeviceSchema));
 
-export const BlockIoSchema = v.object({
+export const BlockIoSchema = object({
   weight: optional(weight),
   leafWeight: optional(weight),
   weightDevice: optional(v.array(WeightDeviceSchema)),
@@ -170,27 +170,27 @@ export const BlockIoSchema = v.object({
   throttleWriteIOPSDevice: throttleList,
 });
 
-export const HugepageLimitSchema = v.object({
+export const HugepageLimitSchema = object({
   pageSize: v.pipe(v.string(), v.regex(/^[1-9][0-9]*[KMG]B$/)), // "2MB", "1GB"; not "64kB"
   limit: uint64,
 });
 
-export const NetworkSchema = v.object({
+export const NetworkSchema = object({
   classID: optional(uint32),
-  priorities: optional(v.array(v.object({ name: v.string(), priority: uint32 }))),
+  priorities: optional(v.array(object({ name: v.string(), priority: uint32 }))),
 });
 
-export const RdmaSchema = v.object({ hcaHandles: optional(uint32), hcaObjects: optional(uint32) });
+export const RdmaSchema = object({ hcaHandles: optional(uint32), hcaObjects: optional(uint32) });
 
-export const ResourcesSchema = v.object({
+export const ResourcesSchema = object({
   devices: optional(v.array(DeviceCgroupSchema)),
   memory: optional(MemorySchema),
   cpu: optional(CpuSchema),
-  pids: optional(v.object({ limit: int64 })),
+  pids: optional(object({ limit: int64 })),
   blockIO: optional(BlockIoSchema),
   hugepageLimits: optional(v.array(HugepageLimitSchema)),
   network: optional(NetworkSchema),
-  rdma: optional(v.record(v.string(), RdmaSchema)),
+  rdma: optional(record(RdmaSchema)),
   unified: optional(stringMap), // cgroup v2 file → value
 });
 
@@ -219,21 +219,21 @@ export const SECCOMP_OPERATORS = [
   "SCMP_CMP_MASKED_EQ",
 ] as const;
 
-export const SyscallArgSchema = v.object({
+export const SyscallArgSchema = object({
   index: uint32, // 0..5: validate.ts
   value: uint64,
   valueTwo: optional(uint64),
   op: v.picklist(SECCOMP_OPERATORS),
 });
 
-export const SyscallSchema = v.object({
+export const SyscallSchema = object({
   names: v.pipe(strings, v.minLength(1)),
   action: v.picklist(SECCOMP_ACTIONS),
   errnoRet: optional(uint32),
   args: optional(v.array(SyscallArgSchema)),
 });
 
-export const SeccompSchema = v.object({
+export const SeccompSchema = object({
   defaultAction: v.picklist(SECCOMP_ACTIONS),
   defaultErrnoRet: optional(uint32),
   architectures: optional(v.array(v.picklist(SECCOMP_ARCHITECTURES))),
@@ -247,12 +247,12 @@ export const SeccompSchema = v.object({
 
 export const NAMESPACE_TYPES = ["mount", "pid", "network", "uts", "ipc", "user", "cgroup", "time"] as const;
 
-export const NamespaceSchema = v.object({
+export const NamespaceSchema = object({
   type: v.picklist(NAMESPACE_TYPES),
   path: optional(v.string()),
 });
 
-export const DeviceSchema = v.object({
+export const DeviceSchema = object({
   type: v.pipe(v.string(), v.regex(/^[cbup]$/)),
   path: v.string(),
   fileMode: optional(fileMode),
@@ -262,9 +262,9 @@ export const DeviceSchema = v.object({
   gid: optional(uint32),
 });
 
-const timeOffset = v.object({ secs: optional(int64), nanosecs: optional(uint32) });
+const timeOffset = object({ secs: optional(int64), nanosecs: optional(uint32) });
 
-export const IntelRdtSchema = v.object({
+export const IntelRdtSchema = object({
   closID: optional(v.string()),
   schemata: optional(strings),
   l3CacheSchema: optional(v.string()),
@@ -272,7 +272,7 @@ export const IntelRdtSchema = v.object({
   enableMonitoring: optional(v.boolean()),
 });
 
-export const MemoryPolicySchema = v.object({
+export const MemoryPolicySchema = object({
   mode: optional(v.picklist([
     "MPOL_DEFAULT", "MPOL_BIND", "MPOL_INTERLEAVE", "MPOL_WEIGHTED_INTERLEAVE", "MPOL_PREFERRED",
     "MPOL_PREFERRED_MANY", "MPOL_LOCAL",
@@ -281,13 +281,13 @@ export const MemoryPolicySchema = v.object({
   flags: optional(v.array(v.picklist(["MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MPOL_F_STATIC_NODES"]))),
 });
 
-export const LinuxSchema = v.object({
+export const LinuxSchema = object({
   namespaces: optional(v.array(NamespaceSchema)),
   uidMappings: optional(v.array(IdMappingSchema)),
   gidMappings: optional(v.array(IdMappingSchema)),
-  timeOffsets: optional(v.object({ boottime: optional(timeOffset), monotonic: optional(timeOffset) })),
+  timeOffsets: optional(object({ boottime: optional(timeOffset), monotonic: optional(timeOffset) })),
   devices: optional(v.array(DeviceSchema)),
-  netDevices: optional(v.record(v.string(), v.object({ name: optional(v.string()) }))), // host name → in container
+  netDevices: optional(record(object({ name: optional(v.string()) }))), // host name → in container
   cgroupsPath: optional(v.string()),
   resources: optional(ResourcesSchema),
   intelRdt: optional(IntelRdtSchema),
@@ -297,16 +297,16 @@ export const LinuxSchema = v.object({
   maskedPaths: optional(strings),
   readonlyPaths: optional(strings),
   mountLabel: optional(v.string()),
-  personality: optional(v.object({ domain: optional(v.picklist(["LINUX", "LINUX32"])), flags: optional(strings) })),
+  personality: optional(object({ domain: optional(v.picklist(["LINUX", "LINUX32"])), flags: optional(strings) })),
   memoryPolicy: optional(MemoryPolicySchema),
 });
 
 // ── config.json (config-schema.json) ───────────────────────────────────────────────────
 
-export const SpecSchema = v.object({
+export const SpecSchema = object({
   ociVersion: v.string(), // SemVer: validate.ts
   process: optional(ProcessSchema),
-  root: optional(v.object({ path: v.string(), readonly: optional(v.boolean()) })), // REQUIRED on Linux: validate.ts
+  root: optional(object({ path: v.string(), readonly: optional(v.boolean()) })), // REQUIRED on Linux: validate.ts
   hostname: optional(v.string()),
   domainname: optional(v.string()),
   mounts: optional(v.array(MountSchema)),

@@ -50,7 +50,8 @@ type Check = (spec: Spec, findings: Findings) => void;
 export const SPEC_CHECKS: ReadonlyArray<[string, Check]> = [
   ["ociVersion", (spec, f) => checkOciVersion(spec.ociVersion, f)],
   ["root", (spec, f) => checkRoot(spec, f)],
-  ["process", (spec, f) => spec.process && checkProcess(spec.process, "process", f)],
+  // runc refuses a config without a process at create (the spec needs one only at start).
+  ["process", (spec, f) => (spec.process ? checkProcess(spec.process, "process", f) : f.refuse("process", "required to create a container"))],
   ["hostname", (spec, f) => checkUts(spec, f)],
   ["mounts", (spec, f) => checkMounts(spec.mounts ?? [], f)],
   ["hooks", (spec, f) => spec.hooks && checkHooks(spec.hooks, f)],
