@@ -7,9 +7,9 @@ import type { LinuxResources } from "../../src/cgroups/types.ts";
 
 const MiB = 1024 * 1024;
 
-export function newCgroup(warnings: string[] = []): CgroupManager {
+export function newCgroup(warnings: string[] = [], root?: string): CgroupManager {
   const id = `t${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  const cg = cgroupManager({ cgroupsPath: `/minidocker-test/${id}`, id, warn: (m) => warnings.push(m) });
+  const cg = cgroupManager({ cgroupsPath: `/minidocker-test/${id}`, id, root, warn: (m) => warnings.push(m) });
   cg.create();
   return cg;
 }
@@ -36,9 +36,9 @@ const cpuTicks = (pid: number) => {
 };
 
 /** Run `body` with a fresh cgroup, always destroyed (killing leftovers) afterwards. */
-export async function withCgroup(body: (cg: CgroupManager, warnings: string[]) => Promise<void> | void) {
+export async function withCgroup(body: (cg: CgroupManager, warnings: string[]) => Promise<void> | void, root?: string) {
   const warnings: string[] = [];
-  const cg = newCgroup(warnings);
+  const cg = newCgroup(warnings, root);
   try {
     await body(cg, warnings);
   } finally {
@@ -47,6 +47,45 @@ export async function withCgroup(body: (cg: CgroupManager, warnings: string[]) =
       cg.killAll(9);
       cg.destroy();
     }
+  }
+}
+
+/** A busy loop stops using CPU while frozen and resumes after thaw. */
+export async function freezeScenario(root?: string) {
+  await withCgroup(async (cg) => {
+    const busy = spawnIn(cg, ["sh", "-c", "while :; do :; done"]);
+    await Bun.sleep(100);
+    cg.freeze();
+    expect(cg.frozen()).toBe(true);
+    const before = cpuTicks(busy.pid);
+    await Bun.sleep(400);
+    expect(cpuTicks(busy.pid)).toBe(before);
+    cg.thaw();
+    expect(cg.frozen()).toBe(false);
+    await Bun.sleep(400);
+    expect(cpuTicks(busy.pid)).toBeGreaterThan(before);
+    busy.kill(9);
+    await busy.exited;
+  }, root);
+}
+
+/** mknod'ed c 1:5 and c 1:3 in a temp dir; rules allow only 1:3, so only it opens from inside. */
+export async function deviceScenario(root?: string) {
+  const dir = mkdtempSync("/tmp/cgroup-devices-");
+  try {
+    expect(Bun.spawnSync(["mknod", `${dir}/zero`, "c", "1", "5"]).exitCode).toBe(0);
+    expect(Bun.spawnSync(["mknod", `${dir}/null`, "c", "1", "3"]).exitCode).toBe(0);
+    await withCgroup(async (cg) => {
+      cg.apply({ devices: [{ allow: false, access: "rwm" }, { allow: true, type: "c", major: 1, minor: 3, access: "rw" }] });
+      const script = `head -c 1 ${dir}/zero >/dev/null && echo zero-opened; head -c 1 ${dir}/null >/dev/null && echo null-opened; true`;
+      const r = await runIn(cg, ["sh", "-c", script]);
+      expect(r.stdout).toBe("null-opened\n");
+      expect(r.stderr).toContain("Operation not permitted");
+      // the same script outside the cgroup opens both
+      expect(Bun.spawnSync(["sh", "-c", script]).stdout.toString()).toBe("zero-opened\nnull-opened\n");
+    }, root);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -89,42 +128,9 @@ export function defineEnforcementTests(version: 1 | 2) {
     });
   });
 
-  test("freeze stops progress and thaw resumes it", async () => {
-    await withCgroup(async (cg) => {
-      const busy = spawnIn(cg, ["sh", "-c", "while :; do :; done"]);
-      await Bun.sleep(100);
-      cg.freeze();
-      expect(cg.frozen()).toBe(true);
-      const before = cpuTicks(busy.pid);
-      await Bun.sleep(400);
-      expect(cpuTicks(busy.pid)).toBe(before);
-      cg.thaw();
-      expect(cg.frozen()).toBe(false);
-      await Bun.sleep(400);
-      expect(cpuTicks(busy.pid)).toBeGreaterThan(before);
-      busy.kill(9);
-      await busy.exited;
-    });
-  });
+  test("freeze stops progress and thaw resumes it", () => freezeScenario());
 
-  test("device allow-list: an allowed node opens, a disallowed one is refused", async () => {
-    const dir = mkdtempSync("/tmp/cgroup-devices-");
-    try {
-      expect(Bun.spawnSync(["mknod", `${dir}/zero`, "c", "1", "5"]).exitCode).toBe(0);
-      expect(Bun.spawnSync(["mknod", `${dir}/null`, "c", "1", "3"]).exitCode).toBe(0);
-      await withCgroup(async (cg) => {
-        cg.apply({ devices: [{ allow: false, access: "rwm" }, { allow: true, type: "c", major: 1, minor: 3, access: "rw" }] });
-        const script = `head -c 1 ${dir}/zero >/dev/null && echo zero-opened; head -c 1 ${dir}/null >/dev/null && echo null-opened; true`;
-        const r = await runIn(cg, ["sh", "-c", script]);
-        expect(r.stdout).toBe("null-opened\n");
-        expect(r.stderr).toContain("Operation not permitted");
-        // and the same process outside the cgroup may open both
-        expect(Bun.spawnSync(["sh", "-c", script]).stdout.toString()).toBe("zero-opened\nnull-opened\n");
-      });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  test("device allow-list: an allowed node opens, a disallowed one is refused", () => deviceScenario());
 
   test("updating a memory limit live is visible in stats", async () => {
     await withCgroup(async (cg) => {
@@ -133,6 +139,8 @@ export function defineEnforcementTests(version: 1 | 2) {
       expect(cg.stats().memory.usage.limit).toBe(64 * MiB);
       cg.apply({ memory: { limit: 128 * MiB } });
       expect(cg.stats().memory.usage.limit).toBe(128 * MiB);
+      // pages are charged once the process runs (exec) inside: wait for some usage
+      for (let i = 0; i < 100 && (cg.stats().memory.usage.usage ?? 0) <= 4096; i++) await Bun.sleep(20);
       expect(() => cg.apply({ memory: { limit: 4096, checkBeforeUpdate: true } })).toThrow(/rejecting memory limit 4096 below current usage/);
       sleeper.kill(9);
       await sleeper.exited;
