@@ -1,5 +1,5 @@
 // Config sections for other platforms (config-{windows,solaris,vm,zos,freebsd}.json).
-// A Linux runtime ignores them (validate.ts warns), but a malformed one is still a malformed
+// A Linux runtime ignores them (validate.ts warns: OTHER_PLATFORMS), but a malformed one is still a malformed
 // config.json, so their shape is checked like the JSON schema does: same fields, enums, ranges.
 import * as v from "valibot";
 import { fileMode, object, record, strings, uint16, uint32, uint64, uint8 } from "./scalars.ts";
@@ -107,5 +107,3 @@ export const OtherPlatformSchemas = {
   zos: optional(ZosSchema),
   freebsd: optional(FreebsdSchema),
 };
-
-export const OTHER_PLATFORMS = ["windows", "solaris", "vm", "zos", "freebsd"] as const;

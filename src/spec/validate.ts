@@ -1,9 +1,8 @@
 // What config.json MEANS, once its shape is right (schema.ts): the rules the spec text states
 // and runc enforces (libcontainer/configs/validate/validator.go, libcontainer/specconv), each
 // reported with the JSON path of the field at fault. Errors stop `create`; warnings don't
-// (e.g. an unknown capability or syscall: the spec says to go on).
+// (e.g. an unknown capability or syscall: the spec says to go on). No valibot here.
 import { isCapabilityName } from "./capabilities-list.ts";
-import { OTHER_PLATFORMS } from "./other-platforms.ts";
 import { KNOWN_SYSCALLS } from "./syscall-names.ts";
 import type {
   Hooks, IdMapping, Linux, LinuxNamespace, LinuxResources, LinuxSeccomp, Mount, NamespaceType, Process, Spec,
@@ -87,6 +86,9 @@ function checkUts(spec: Spec, f: Findings) {
   if (spec.hostname && !uts) f.refuse("hostname", "needs a UTS namespace (linux.namespaces has none)");
   if (spec.domainname && !uts) f.refuse("domainname", "needs a UTS namespace (linux.namespaces has none)");
 }
+
+/** Sections other-platforms.ts checks for shape only. */
+export const OTHER_PLATFORMS = ["windows", "solaris", "vm", "zos", "freebsd"] as const;
 
 function checkOtherPlatforms(spec: Spec, f: Findings) {
   for (const platform of OTHER_PLATFORMS)

@@ -41,3 +41,15 @@ test("capability numbers run 0..40 without gaps, as capability.h", () => {
   expect(isCapabilityName("CAP_bpf")).toBe(false);
   expect(isCapabilityName("toString")).toBe(false);
 });
+
+test("the modules init may use load no valibot", async () => {
+  // STYLE.md: init imports neither valibot, citty nor consola (start-up cost).
+  const spec = `${import.meta.dir}/../../../src/spec`;
+  const light = ["types.ts", "capabilities-list.ts", "signals.ts", "defaults.ts", "validate.ts"];
+  const build = await Bun.build({ entrypoints: light.map((file) => `${spec}/${file}`), target: "bun" });
+  expect(build.success).toBe(true);
+  for (const output of build.outputs) expect(await output.text()).not.toContain("valibot");
+  // …while the parser does bundle it (the check can fail).
+  const parser = await Bun.build({ entrypoints: [`${spec}/parse.ts`], target: "bun" });
+  expect(await parser.outputs[0]!.text()).toContain("valibot");
+});
