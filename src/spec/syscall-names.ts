@@ -1,5 +1,6 @@
 // Syscall names of the Linux architectures seccomp profiles usually cover (x86-64, i386, x32,
-// the generic table of arm64/riscv64/loongarch64, plus names only arm, s390, ppc or mips have),
+// the generic table of arm64/riscv64/loongarch64, plus names only arm, s390, ppc, mips or parisc
+// have, e.g. recv and send from Docker's default profile),
 // from the kernel UAPI headers. Used only to WARN about unknown names: the spec requires an
 // unknown syscall to be ignored, and a profile written for a newer kernel must still load.
 const NAMES = `
@@ -60,6 +61,7 @@ const NAMES = `
   umount umount2 uname unlink unlinkat unshare uretprobe uselib userfaultfd usr26 usr32 ustat utime
   utimensat utimensat_time64 utimes vfork vhangup vm86 vm86old vmsplice vserver wait4 waitid waitpid
   write writev
+  recv send
 `;
 
 export const KNOWN_SYSCALLS: ReadonlySet<string> = new Set(NAMES.split(/\s+/).filter(Boolean));

@@ -261,3 +261,9 @@ test("sysctl names with slashes read as sysctl(8) does", () => {
   expect(normalizeSysctlName("net.ipv4.ip_forward")).toBe("net.ipv4.ip_forward");
   expect(normalizeSysctlName("kernel")).toBe("kernel");
 });
+
+test("Docker's default seccomp profile: no unknown syscall", async () => {
+  const profile = await Bun.file(`${import.meta.dir}/../../../bundles/seccomp/docker-default.json`).json();
+  // Docker's format adds archMap and per-rule includes/excludes; the OCI fields are a subset.
+  expect(lint((s) => { s.linux.seccomp = profile; })).toEqual({ errors: [], warnings: [] });
+});
