@@ -6,7 +6,7 @@
 // Only `cli` and `container` import this file; `init` gets types from types.ts.
 import * as v from "valibot";
 import { OtherPlatformSchemas } from "./other-platforms.ts";
-import { fileMode, int32, int64, integer, object, record, stringMap, strings, uint16, uint32, uint64 } from "./scalars.ts";
+import { fileMode, int32, int64, object, record, stringMap, strings, uint16, uint32, uint64 } from "./scalars.ts";
 
 const optional = v.optional;
 
@@ -31,7 +31,7 @@ export const HookSchema = object({
   path: v.string(),
   args: optional(strings),
   env: optional(strings),
-  timeout: optional(integer(1, Number.MAX_SAFE_INTEGER)), // seconds, "MUST be greater than zero"
+  timeout: optional(v.pipe(v.number(), v.integer(), v.minValue(1))), // seconds, "MUST be greater than zero"
 });
 
 const hookList = optional(v.array(HookSchema));
