@@ -1,0 +1,218 @@
+/*
+ * minidocker's namespace helper: the only native code of the runtime.
+ *
+ * Bun is multi-threaded, so the CLI cannot unshare(CLONE_NEWUSER) or setns into a mount/user
+ * namespace, and a fork from JS crashes the child. md_spawn() clones a single-threaded child in
+ * C, which joins and creates namespaces (like runc's nsexec) and then execve's our own binary's
+ * hidden `init` stage. The child only makes raw system calls: no malloc, no stdio, no locks.
+ *
+ * It declares its own prototypes and constants: a minimal host has no /usr/include, and the
+ * same source is compiled by gcc at build time and by TinyCC (bun:ffi `cc`) as a fallback.
+ */
+
+typedef unsigned long size_t;
+
+extern long syscall(long number, ...);
+
+#if defined(__x86_64__)
+#define NR_read 0
+#define NR_write 1
+#define NR_open 2
+#define NR_close 3
+#define NR_rt_sigaction 13
+#define NR_rt_sigprocmask 14
+#define NR_getpid 39
+#define NR_clone 56
+#define NR_exit_group 231
+#define NR_mount 165
+#define NR_unshare 272
+#define NR_setns 308
+#define NR_setresuid 117
+#define NR_setresgid 119
+#define NR_prctl 157
+#define NR_execveat 322
+#define NR_execve 59
+#elif defined(__aarch64__)
+#define NR_read 63
+#define NR_write 64
+#define NR_openat 56
+#define NR_close 57
+#define NR_rt_sigaction 134
+#define NR_rt_sigprocmask 135
+#define NR_getpid 172
+#define NR_clone 220
+#define NR_exit_group 94
+#define NR_mount 40
+#define NR_unshare 97
+#define NR_setns 268
+#define NR_setresuid 147
+#define NR_setresgid 149
+#define NR_prctl 167
+#define NR_execveat 281
+#define NR_execve 221
+#else
+#error "unsupported architecture"
+#endif
+
+#define SIGCHLD 17
+#define SIGKILL 9
+#define CLONE_NEWUSER 0x10000000
+#define CLONE_NEWPID 0x20000000
+#define CLONE_NEWTIME 0x00000080
+#define CLONE_NEWNS 0x00020000
+#define MS_RDONLY 1
+#define MS_NOSUID 2
+#define MS_NODEV 4
+#define MS_NOEXEC 8
+#define MS_REMOUNT 32
+#define MS_BIND 4096
+#define MS_REC 16384
+#define MS_SLAVE (1 << 19)
+#define O_WRONLY 1
+#define O_PATH 010000000
+#define O_CLOEXEC 02000000
+#define AT_FDCWD -100
+#define AT_EMPTY_PATH 0x1000
+#define PR_SET_PDEATHSIG 1
+#define SIG_DFL 0
+
+/* Messages to the parent on the sync socket: fixed 64-byte records, then init's JSON lines. */
+enum { MSG_NEED_MAPS = 1, MSG_PID = 2, MSG_ERROR = 3 };
+struct md_msg {
+  int type;
+  int value; /* pid, or errno for MSG_ERROR */
+  char step[56];
+};
+
+/* Layout shared with src/stages/spawn.ts (all fields 8 bytes wide). */
+struct md_spawn {
+  long sync_fd;         /* child's end of the socketpair */
+  const char *exe_path; /* our binary */
+  char *const *argv;
+  char *const *envp;
+  long ns_count;        /* namespaces to join, user first */
+  const long *ns_fds;
+  long clone_flags;     /* namespaces to create */
+  long protect_exe;     /* exec the binary through a private read-only bind (CVE-2019-5736) */
+  const char *timens_offsets; /* written to /proc/self/timens_offsets after unshare(CLONE_NEWTIME) */
+  long close_fd;        /* the parent's end of the socketpair, closed in the child */
+};
+
+static long sys_open(const char *path, long flags, long mode) {
+#ifdef NR_open
+  return syscall(NR_open, path, flags, mode);
+#else
+  return syscall(NR_openat, AT_FDCWD, path, flags, mode);
+#endif
+}
+
+static size_t str_len(const char *s) {
+  size_t n = 0;
+  while (s[n]) n++;
+  return n;
+}
+
+static void send_msg(long fd, int type, int value, const char *step) {
+  struct md_msg msg;
+  char *p = (char *)&msg;
+  for (size_t i = 0; i < sizeof msg; i++) p[i] = 0;
+  msg.type = type;
+  msg.value = value;
+  for (size_t i = 0; step && step[i] && i < sizeof msg.step - 1; i++) msg.step[i] = step[i];
+  syscall(NR_write, fd, &msg, sizeof msg);
+}
+
+/* Report the failed step with its errno to the parent, then die. */
+static void fail(struct md_spawn *s, const char *step, long ret) {
+  send_msg(s->sync_fd, MSG_ERROR, (int)-ret, step);
+  syscall(NR_exit_group, 1);
+}
+
+static void check(struct md_spawn *s, const char *step, long ret) {
+  if (ret < 0) fail(s, step, ret);
+}
+
+/* glibc's syscall() returns -1 and sets errno; take errno through the libc accessor. */
+extern int *__errno_location(void);
+static long sc(long ret) { return ret == -1 ? -(long)*__errno_location() : ret; }
+
+static void reset_signals(void) {
+  /* Bun blocks and ignores some signals; execve keeps both, and the container must not inherit them. */
+  unsigned long empty = 0;
+  sc(syscall(NR_rt_sigprocmask, 2 /* SIG_SETMASK */, &empty, 0, 8));
+  struct { unsigned long handler, flags, restorer, mask; } dfl = { SIG_DFL, 0, 0, 0 };
+  for (int sig = 1; sig < 65; sig++)
+    if (sig != SIGKILL && sig != 19) syscall(NR_rt_sigaction, sig, &dfl, 0, 8);
+}
+
+static long exec_init(struct md_spawn *s, long exe_fd) {
+  if (exe_fd >= 0) return sc(syscall(NR_execveat, exe_fd, "", s->argv, s->envp, AT_EMPTY_PATH));
+  return sc(syscall(NR_execve, s->exe_path, s->argv, s->envp));
+}
+
+static void child(struct md_spawn *s) {
+  long exe_fd = -1;
+  reset_signals();
+  /* The CLI waits for us; if it dies mid-setup, we must not linger. Not inherited by the init. */
+  sc(syscall(NR_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0));
+  if (s->close_fd >= 0) syscall(NR_close, s->close_fd);
+
+  if (s->protect_exe) {
+    /* Exec ourselves through a read-only bind in a private mount namespace, so a container
+     * process reopening /proc/<init>/exe can never write to the host's binary. */
+    check(s, "unshare mount namespace for the read-only binary", sc(syscall(NR_unshare, CLONE_NEWNS)));
+    check(s, "make / rslave", sc(syscall(NR_mount, 0, "/", 0, MS_REC | MS_SLAVE, 0)));
+    check(s, "bind the runtime binary", sc(syscall(NR_mount, s->exe_path, s->exe_path, 0, MS_BIND, 0)));
+    check(s, "remount the runtime binary read-only",
+          sc(syscall(NR_mount, 0, s->exe_path, 0, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, 0)));
+    exe_fd = sc(sys_open(s->exe_path, O_PATH | O_CLOEXEC, 0));
+    check(s, "open the runtime binary", exe_fd);
+  }
+
+  for (long i = 0; i < s->ns_count; i++) check(s, "setns", sc(syscall(NR_setns, s->ns_fds[i], 0)));
+
+  if (s->clone_flags & CLONE_NEWUSER) {
+    check(s, "unshare user namespace", sc(syscall(NR_unshare, CLONE_NEWUSER)));
+    send_msg(s->sync_fd, MSG_NEED_MAPS, (int)sc(syscall(NR_getpid)), "");
+    char ack;
+    if (sc(syscall(NR_read, s->sync_fd, &ack, 1)) != 1) fail(s, "wait for id mappings", -5);
+    if (ack != 'M') fail(s, "id mappings", -22);
+  }
+  /* Become root of the (possibly new) user namespace: init needs it for mounts. */
+  if (s->ns_count > 0 || (s->clone_flags & CLONE_NEWUSER)) {
+    sc(syscall(NR_setresgid, 0, 0, 0));
+    sc(syscall(NR_setresuid, 0, 0, 0));
+  }
+
+  long rest = s->clone_flags & ~CLONE_NEWUSER;
+  if (rest) check(s, "unshare namespaces", sc(syscall(NR_unshare, rest)));
+  if ((rest & CLONE_NEWTIME) && s->timens_offsets && s->timens_offsets[0]) {
+    long fd = sc(sys_open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC, 0));
+    check(s, "open /proc/self/timens_offsets", fd);
+    check(s, "write /proc/self/timens_offsets",
+          sc(syscall(NR_write, fd, s->timens_offsets, str_len(s->timens_offsets))));
+    syscall(NR_close, fd);
+  }
+
+  /* A new or joined pid (or time) namespace applies to children only: fork once more. */
+  if (rest & (CLONE_NEWPID | CLONE_NEWTIME) || s->ns_count > 0) {
+    long pid = sc(syscall(NR_clone, SIGCHLD, 0, 0, 0, 0));
+    check(s, "clone init", pid);
+    if (pid > 0) {
+      send_msg(s->sync_fd, MSG_PID, (int)pid, "");
+      syscall(NR_exit_group, 0);
+    }
+  } else {
+    /* We are the init ourselves: the death signal must not outlive `create`. */
+    sc(syscall(NR_prctl, PR_SET_PDEATHSIG, 0, 0, 0, 0));
+    send_msg(s->sync_fd, MSG_PID, (int)sc(syscall(NR_getpid)), "");
+  }
+  fail(s, "execve init", exec_init(s, exe_fd));
+}
+
+/* Returns the first child's pid (> 0) or -errno. Only the parent returns. */
+long md_spawn(struct md_spawn *s) {
+  long pid = sc(syscall(NR_clone, SIGCHLD, 0, 0, 0, 0));
+  if (pid == 0) child(s);
+  return pid;
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bun
+// Build: the clone helper as a .so (gcc, no system headers needed: -nostdinc proves it), then
+// one executable with `bun build --compile` that embeds it (dist/minidocker).
+import { $ } from "bun";
+import { mkdirSync, statSync } from "node:fs";
+
+const root = new URL("..", import.meta.url).pathname;
+process.chdir(root);
+mkdirSync("dist", { recursive: true });
+await $`gcc -nostdinc -O2 -Wall -Werror -shared -fPIC -o dist/helper.so ffi/helper.c`;
+await $`${process.execPath} build --compile --minify --sourcemap=none --no-compile-autoload-dotenv --no-compile-autoload-bunfig src/main.ts --outfile dist/minidocker`.quiet();
+const size = statSync("dist/minidocker").size;
+console.log(`dist/minidocker: ${(size / 1024 / 1024).toFixed(1)} MiB`);

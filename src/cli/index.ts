@@ -1,0 +1,188 @@
+// The runc-compatible CLI: global flags BEFORE the subcommand (`--root D`, `--root=D`), then a
+// subcommand whose module is loaded only when it runs. Flags of a subcommand end at its first
+// positional (the container id), as with runc's urfave/cli: everything after belongs to the
+// container (`exec web sh -c "ls --help"`). citty parses the flags and renders usage.
+import { type ArgsDef, parseArgs, renderUsage } from "citty";
+import { createLogger, type LogFormat } from "../log/logger.ts";
+import { type Context, type GlobalOptions, makeContext } from "../container/context.ts";
+import { RuntimeError } from "../sys/errors.ts";
+import pkg from "../../package.json" with { type: "json" };
+
+export interface Invocation {
+  flags: Record<string, unknown>;
+  positionals: string[];
+  /** the raw flag tokens, for repeated flags (`-e A=1 -e B=2`) */
+  flagTokens: string[];
+}
+
+export interface Command {
+  meta: { name: string; description: string };
+  args: ArgsDef;
+  run(ctx: Context, inv: Invocation): number | Promise<number>;
+}
+
+const COMMANDS: Record<string, [string, () => Promise<{ default: Command }>]> = {
+  create: ["create a container", () => import("./create.ts")],
+  start: ["start a created container (run its process)", () => import("./start.ts")],
+  run: ["create and start a container", () => import("./run.ts")],
+  state: ["print the state of a container", () => import("./state.ts")],
+  kill: ["send a signal to the container's init process", () => import("./kill.ts")],
+  delete: ["delete a container and everything made for it", () => import("./delete.ts")],
+  list: ["list containers", () => import("./list.ts")],
+  ps: ["list the processes of a container", () => import("./ps.ts")],
+  exec: ["run a new process in a running container", () => import("./exec.ts")],
+  pause: ["freeze every process of a container", () => import("./pause.ts")],
+  resume: ["thaw a paused container", () => import("./resume.ts")],
+  update: ["change a container's resource limits", () => import("./update.ts")],
+  events: ["print container events and resource statistics", () => import("./events.ts")],
+  spec: ["write a default config.json", () => import("./spec.ts")],
+  features: ["print the features this runtime supports (OCI features JSON)", () => import("./features.ts")],
+  lint: ["validate config.json files, printing every problem", () => import("./lint.ts")],
+};
+
+const GLOBAL_VALUE_FLAGS = new Set(["root", "log", "log-format", "criu", "rootless"]);
+const GLOBAL_BOOL_FLAGS = new Set(["debug", "systemd-cgroup", "version", "help", "v", "h"]);
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  return [
+    `minidocker ${pkg.version}: an OCI container runtime, a drop-in for runc`,
+    "",
+    "USAGE: minidocker [global options] COMMAND [options] [ID] [args…]",
+    "",
+    "GLOBAL OPTIONS (before the command):",
+    "  --root DIR            state directory (default /run/minidocker)",
+    "  --log FILE            log file (default stderr)",
+    "  --log-format FORMAT   text or json (logrus formats)",
+    "  --debug               debug logging",
+    "  --systemd-cgroup      not supported (cgroupfs is managed directly)",
+    "  --version, -v         print the version",
+    "  --help, -h            this help",
+    "",
+    "COMMANDS:",
+    ...Object.entries(COMMANDS).map(([name, [desc]]) => `  ${name.padEnd(width)}  ${desc}`),
+    "",
+    "Run 'minidocker COMMAND --help' for a command's options.",
+  ].join("\n");
+}
+
+/** Parse `[global flags] command rest…`; exported for unit tests. */
+export function parseGlobal(argv: string[]): { global: GlobalOptions & { version: boolean; help: boolean }; command?: string; rest: string[] } {
+  const g = { root: "/run/minidocker", log: undefined as string | undefined, logFormat: "text" as LogFormat, debug: false, systemdCgroup: false, version: false, help: false };
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith("-") || arg === "-") break;
+    const eq = arg.indexOf("=");
+    const name = arg.replace(/^--?/, "").slice(0, eq < 0 ? undefined : eq - (arg.startsWith("--") ? 2 : 1));
+    let value: string | undefined = eq < 0 ? undefined : arg.slice(eq + 1);
+    if (GLOBAL_VALUE_FLAGS.has(name)) {
+      if (value === undefined) {
+        value = argv[++i];
+        if (value === undefined) throw new RuntimeError(`flag needs an argument: --${name}`);
+      }
+      if (name === "root") g.root = value;
+      else if (name === "log") g.log = value;
+      else if (name === "log-format") {
+        if (value !== "text" && value !== "json") throw new RuntimeError(`--log-format: expected text or json, got "${value}"`);
+        g.logFormat = value;
+      }
+    } else if (GLOBAL_BOOL_FLAGS.has(name)) {
+      const on = value === undefined || value === "true";
+      if (name === "debug") g.debug = on;
+      else if (name === "systemd-cgroup") g.systemdCgroup = on;
+      else if (name === "version" || name === "v") g.version = on;
+      else g.help = on;
+    } else {
+      throw new RuntimeError(`flag provided but not defined: ${arg}`);
+    }
+  }
+  return { global: g, command: argv[i], rest: argv.slice(i + 1) };
+}
+
+/** Split a subcommand's args: flags up to the first positional, then every positional. */
+export function splitArgs(rest: string[], args: ArgsDef): { flagTokens: string[]; positionals: string[] } {
+  const valued = new Set<string>();
+  for (const [name, def] of Object.entries(args)) {
+    if (def.type !== "string" && def.type !== "enum") continue;
+    valued.add(name);
+    const alias = (def as { alias?: string | string[] }).alias;
+    for (const a of Array.isArray(alias) ? alias : alias ? [alias] : []) valued.add(a);
+  }
+  const flagTokens: string[] = [];
+  let i = 0;
+  for (; i < rest.length; i++) {
+    const arg = rest[i]!;
+    if (arg === "--") { i++; break; }
+    if (!arg.startsWith("-") || arg === "-") break;
+    flagTokens.push(arg);
+    const name = arg.replace(/^--?/, "");
+    if (!name.includes("=") && valued.has(name) && i + 1 < rest.length) flagTokens.push(rest[++i]!);
+  }
+  return { flagTokens, positionals: rest.slice(i) };
+}
+
+/** Every value of a repeatable flag, in order (`-e A -e B`, `--env=A`). */
+export function collect(tokens: string[], names: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    for (const n of names) {
+      const flag = n.length === 1 ? `-${n}` : `--${n}`;
+      if (t === flag && i + 1 < tokens.length) { out.push(tokens[++i]!); break; }
+      if (t.startsWith(`${flag}=`)) { out.push(t.slice(flag.length + 1)); break; }
+    }
+  }
+  return out;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseGlobal(argv);
+  } catch (e) {
+    process.stderr.write(`minidocker: ${(e as Error).message}\n`);
+    return 1;
+  }
+  const { global, command, rest } = parsed;
+  const log = createLogger({ file: global.log, format: global.logFormat, debug: global.debug });
+  if (global.version) {
+    process.stdout.write(`minidocker version ${pkg.version}\nspec: 1.3.0\nbun: ${Bun.version}\n`);
+    return 0;
+  }
+  if (global.help || !command || command === "help") {
+    process.stdout.write(`${usage()}\n`);
+    return command || global.help ? 0 : 1;
+  }
+  const entry = COMMANDS[command];
+  if (!entry) {
+    const msg = `unknown command "${command}" (see minidocker --help)`;
+    log.error(msg);
+    if (global.log) process.stderr.write(`minidocker: ${msg}\n`);
+    return 1;
+  }
+  const ctx = makeContext(global, log);
+  try {
+    const cmd = (await entry[1]()).default;
+    const { flagTokens, positionals } = splitArgs(rest, cmd.args);
+    if (flagTokens.includes("--help") || flagTokens.includes("-h")) {
+      process.stdout.write(`${await renderUsage({ meta: cmd.meta, args: cmd.args })}\n`);
+      return 0;
+    }
+    const flags = parseArgs(flagTokens, cmd.args) as Record<string, unknown>;
+    return await cmd.run(ctx, { flags, positionals, flagTokens });
+  } catch (e) {
+    const err = e as Error;
+    log.error(err?.message ?? String(e));
+    if (global.log) process.stderr.write(`minidocker: ${err?.message ?? String(e)}\n`);
+    if (global.debug && err?.stack) process.stderr.write(`${err.stack}\n`);
+    return 1;
+  }
+}
+
+/** The container id positional, or a runc-style usage error. */
+export function requireId(inv: Invocation, command: string): string {
+  const id = inv.positionals[0];
+  if (!id) throw new RuntimeError(`"${command}" requires a container id`);
+  return id;
+}

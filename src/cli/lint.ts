@@ -1,0 +1,29 @@
+import { readFileSync } from "node:fs";
+import { lintConfig } from "../spec/parse.ts";
+import type { Command } from "./index.ts";
+
+// Validates config files without root and without touching the system: every problem, one
+// path-tagged line each; exit 1 if any file has an error (warnings alone exit 0).
+export default {
+  meta: { name: "lint", description: "validate config.json files and print every problem (no root needed)" },
+  args: {},
+  run(_ctx, inv) {
+    const files = inv.positionals.length ? inv.positionals : ["config.json"];
+    let failed = false;
+    for (const file of files) {
+      let json: unknown;
+      try {
+        json = JSON.parse(readFileSync(file, "utf8"));
+      } catch (e) {
+        process.stdout.write(`${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : `invalid JSON: ${(e as Error).message}`}\n`);
+        failed = true;
+        continue;
+      }
+      const { errors, warnings } = lintConfig(json, file);
+      for (const line of errors) process.stdout.write(`${line}\n`);
+      for (const line of warnings) process.stdout.write(`${line} (warning)\n`);
+      if (errors.length) failed = true;
+    }
+    return failed ? 1 : 0;
+  },
+} satisfies Command;

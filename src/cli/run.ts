@@ -1,0 +1,29 @@
+import { createContainer } from "../container/create.ts";
+import { becomeSubreaper, foregroundConsole } from "../container/foreground.ts";
+import { destroy, startContainer, statusOf } from "../container/lifecycle.ts";
+import { createArgs, createOptions } from "./create.ts";
+import { type Command, requireId } from "./index.ts";
+
+export default {
+  meta: { name: "run", description: "create and start a container; in the foreground, return its exit status" },
+  args: { ...createArgs, detach: { type: "boolean", alias: "d", description: "return once the container runs" } },
+  async run(ctx, inv) {
+    const opts = createOptions(inv.flags, requireId(inv, "run"));
+    const detach = inv.flags.detach === true;
+    if (!detach) becomeSubreaper();
+    const console = !detach && !opts.consoleSocket ? foregroundConsole() : undefined;
+    const { state } = createContainer(ctx, { ...opts, consoleFd: console?.theirs, detach });
+    try {
+      startContainer(ctx, state.id);
+    } catch (e) {
+      destroy(ctx, state, statusOf(ctx, state));
+      throw e;
+    }
+    if (detach) return 0;
+    const code = await console!.wait(state.pid);
+    // runc run removes a foreground container once its process has exited.
+    const unlock = ctx.store.lock(state.id);
+    try { destroy(ctx, state, statusOf(ctx, state)); } finally { unlock(); }
+    return code;
+  },
+} satisfies Command;

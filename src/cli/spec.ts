@@ -1,0 +1,19 @@
+import { existsSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { defaultSpec } from "../spec/defaults.ts";
+import { RuntimeError } from "../sys/errors.ts";
+import type { Command } from "./index.ts";
+
+export default {
+  meta: { name: "spec", description: "write a default config.json (like runc spec)" },
+  args: {
+    bundle: { type: "string", alias: "b", description: "bundle directory to write config.json in" },
+    rootless: { type: "boolean", description: "a spec for a rootless container" },
+  },
+  run(_ctx, inv) {
+    const file = resolve((inv.flags.bundle as string | undefined) ?? ".", "config.json");
+    if (existsSync(file)) throw new RuntimeError(`File ${file} exists. Remove it first`);
+    writeFileSync(file, `${JSON.stringify(defaultSpec({ rootless: inv.flags.rootless === true }), null, "\t")}\n`);
+    return 0;
+  },
+} satisfies Command;

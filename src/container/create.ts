@@ -1,0 +1,191 @@
+// `create`: validate the bundle, make the state dir, exec.fifo and cgroup, clone init into its
+// namespaces, and return once init waits on exec.fifo — status `created`.
+import { chmodSync, readFileSync, realpathSync, writeFileSync, renameSync } from "node:fs";
+import { resolve } from "node:path";
+import { runHooks } from "../linux/hooks.ts";
+import type { RootfsPlan } from "../linux/rootfs.ts";
+import { parseConfig, parseJson } from "../spec/parse.ts";
+import type { LinuxNamespace, Spec } from "../spec/types.ts";
+import { type StoredState, validateId } from "../state/store.ts";
+import type { InitPlan } from "../stages/protocol.ts";
+import { ConfigError, during, RuntimeError } from "../sys/errors.ts";
+import * as sys from "../sys/linux.ts";
+import { CLONE, O } from "../sys/linux.ts";
+import { Cleanup, type Context } from "./context.ts";
+import { killAndReap, launchInit, logInitWarnings } from "./launch.ts";
+import { openCgroup, type CgroupHandle } from "./cgroup.ts";
+import { compileProfile, deliverNotifyFd } from "./seccomp.ts";
+
+export interface CreateOptions {
+  id: string;
+  bundle?: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  noPivot?: boolean;
+  noNewKeyring?: boolean;
+  preserveFds?: number;
+  /** foreground run with a terminal and no console socket: we receive the pty master ourselves */
+  consoleFd?: number;
+  detach?: boolean;
+}
+
+export const NS_FLAGS: Record<string, number> = {
+  mount: CLONE.NEWNS, uts: CLONE.NEWUTS, ipc: CLONE.NEWIPC, network: CLONE.NEWNET,
+  pid: CLONE.NEWPID, user: CLONE.NEWUSER, cgroup: CLONE.NEWCGROUP, time: CLONE.NEWTIME,
+};
+
+/** Read and validate <bundle>/config.json; nothing else happens before this succeeds. */
+export function loadBundle(ctx: Context, bundleDir: string | undefined): { bundle: string; spec: Spec } {
+  const bundle = resolve(bundleDir || ".");
+  let text: string;
+  try {
+    text = readFileSync(`${bundle}/config.json`, "utf8");
+  } catch (e) {
+    throw new RuntimeError(`bundle "${bundle}": cannot read config.json: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const { spec, warnings } = parseConfig(parseJson(text));
+  for (const w of warnings) ctx.log.warn(w);
+  if (!spec.linux?.namespaces?.some((n) => n.type === "mount"))
+    throw new ConfigError("linux.namespaces", "a mount namespace is required to set up the root filesystem");
+  return { bundle, spec };
+}
+
+/** Open the namespaces to join (user first: joining the others needs its capabilities). */
+export function namespaceFds(namespaces: readonly LinuxNamespace[], cleanup: Cleanup): { joinFds: number[]; cloneFlags: number; newCgroupns: boolean } {
+  const joinFds: number[] = [];
+  let cloneFlags = 0, newCgroupns = false;
+  const ordered = [...namespaces].sort((a, b) => Number(b.type === "user") - Number(a.type === "user"));
+  for (const [i, ns] of ordered.entries()) {
+    if (ns.path) {
+      let fd: number;
+      try {
+        fd = sys.open(ns.path, O.RDONLY | O.CLOEXEC);
+      } catch (e) {
+        throw new ConfigError(`linux.namespaces[${namespaces.indexOf(ns)}].path`, (e as Error).message);
+      }
+      cleanup.add(`namespace fd ${i}`, () => sys.close(fd));
+      joinFds.push(fd);
+    } else if (ns.type === "cgroup") {
+      newCgroupns = true;
+    } else {
+      cloneFlags |= NS_FLAGS[ns.type]!;
+    }
+  }
+  return { joinFds, cloneFlags, newCgroupns };
+}
+
+export function writePidFile(path: string, pid: number) {
+  const full = resolve(path);
+  const tmp = `${full}.${process.pid}.tmp`;
+  writeFileSync(tmp, String(pid));
+  renameSync(tmp, full);
+}
+
+/** The state JSON given to hooks (spec runtime.md "State"). */
+export const hookState = (s: StoredState, status: string) =>
+  JSON.stringify({ ociVersion: s.ociVersion, id: s.id, status, pid: s.pid, bundle: s.bundle, annotations: s.annotations ?? {} });
+
+export function createContainer(ctx: Context, opts: CreateOptions): { state: StoredState; cgroup: CgroupHandle } {
+  const id = validateId(opts.id);
+  const { bundle, spec } = loadBundle(ctx, opts.bundle);
+  const proc = spec.process!;
+  if (proc.terminal && !opts.consoleSocket && opts.consoleFd === undefined)
+    throw new RuntimeError("cannot allocate tty if minidocker will detach without setting console socket");
+  if (!proc.terminal && opts.consoleSocket)
+    throw new RuntimeError("cannot use console socket if minidocker will not detach or allocate tty");
+  const seccomp = compileProfile(ctx, spec);
+  const rootfsPath = resolve(bundle, spec.root?.path ?? "rootfs");
+  try {
+    realpathSync(rootfsPath);
+  } catch {
+    throw new ConfigError("root.path", `"${rootfsPath}" does not exist`);
+  }
+
+  using cleanup = new Cleanup((m) => ctx.log.warn(m));
+  const dir = ctx.store.createDir(id);
+  cleanup.add("state dir", () => ctx.store.removeDir(id));
+
+  const fifo = ctx.store.fifoPath(id);
+  sys.mkfifo(fifo, 0o622);
+  chmodSync(fifo, 0o622); // mkfifo honours the umask; init may run as any user
+  const fifoFd = sys.open(fifo, O.PATH | O.CLOEXEC);
+  cleanup.add("fifo fd", () => sys.close(fifoFd));
+
+  const ns = namespaceFds(spec.linux?.namespaces ?? [], cleanup);
+  const userns = (ns.cloneFlags & CLONE.NEWUSER) !== 0 || (spec.linux?.namespaces ?? []).some((n) => n.type === "user");
+
+  const cgroup = openCgroup(ctx, spec, id, cleanup);
+
+  let consoleSocketFd = opts.consoleFd ?? -1;
+  if (opts.consoleSocket) {
+    try {
+      consoleSocketFd = sys.connectUnix(resolve(opts.consoleSocket));
+    } catch (e) {
+      throw during(`console socket "${opts.consoleSocket}"`, e);
+    }
+    cleanup.add("console socket", () => sys.close(consoleSocketFd));
+  }
+
+  const state: StoredState = {
+    ociVersion: spec.ociVersion, id, pid: 0, bundle, rootfs: rootfsPath, created: new Date().toISOString(),
+    owner: "", annotations: spec.annotations, initStartTime: "", cgroupPath: cgroup.path, cgroupPaths: { ...cgroup.paths }, spec,
+  };
+
+  const rootfs: RootfsPlan = {
+    rootfs: rootfsPath,
+    readonly: spec.root?.readonly ?? false,
+    propagation: spec.linux?.rootfsPropagation,
+    mounts: spec.mounts ?? [],
+    devices: (spec.linux?.devices ?? []) as RootfsPlan["devices"],
+    maskedPaths: spec.linux?.maskedPaths ?? [],
+    readonlyPaths: spec.linux?.readonlyPaths ?? [],
+    noPivot: opts.noPivot ?? false,
+    userns,
+    cgroupns: ns.newCgroupns || (spec.linux?.namespaces ?? []).some((n) => n.type === "cgroup"),
+    mountLabel: spec.linux?.mountLabel,
+  };
+  const hooks = spec.hooks ?? {};
+  const plan: InitPlan = {
+    type: "plan", mode: "create", id, process: proc, rootfs,
+    hostname: spec.hostname, domainname: spec.domainname, sysctl: spec.linux?.sysctl,
+    unshareCgroupns: ns.newCgroupns, fifoFd, consoleSocketFd, preserveFds: opts.preserveFds ?? 0,
+    noNewKeyring: opts.noNewKeyring ?? false, userns, personality: spec.linux?.personality,
+    seccomp: seccomp && { program: Buffer.from(seccomp.program).toString("base64"), flags: seccomp.flags },
+    createContainerHooks: hooks.createContainer ?? [], startContainerHooks: hooks.startContainer ?? [],
+    stateJson: "", runtimeHooks: !!(hooks.prestart?.length || hooks.createRuntime?.length),
+  };
+
+  const timeOffsets = spec.linux?.timeOffsets;
+  const launched = launchInit({
+    joinFds: ns.joinFds,
+    cloneFlags: ns.cloneFlags,
+    protectExe: true,
+    timensOffsets: timeOffsets ? Object.entries(timeOffsets).map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}\n`).join("") : undefined,
+    uidMappings: spec.linux?.uidMappings,
+    gidMappings: spec.linux?.gidMappings,
+    inheritFds: consoleSocketFd >= 0 ? [fifoFd, consoleSocketFd] : [fifoFd],
+  }, plan, {
+    onSpawned: (pid) => {
+      state.pid = pid;
+      cleanup.add("init process", () => killAndReap(pid));
+      cgroup.addProcess(pid);
+      plan.stateJson = hookState(state, "creating");
+    },
+    onHooks: () => {
+      runHooks("prestart", hooks.prestart, hookState(state, "created"));
+      runHooks("createRuntime", hooks.createRuntime, hookState(state, "creating"));
+    },
+    onSeccompFd: (fd) => deliverNotifyFd(spec, fd, hookState(state, "creating")),
+  });
+  logInitWarnings(ctx, launched.warnings);
+  state.initStartTime = launched.startTime;
+  sys.close(launched.channel.fd);
+  ctx.store.write(state);
+  if (opts.pidFile) writePidFile(opts.pidFile, state.pid);
+  sys.close(fifoFd);
+  if (consoleSocketFd >= 0 && opts.consoleFd === undefined) sys.close(consoleSocketFd);
+  for (const fd of ns.joinFds) sys.close(fd);
+  void dir;
+  cleanup.keep();
+  return { state, cgroup };
+}

@@ -1,0 +1,132 @@
+// `exec`: a new process in a running container. It joins ALL of the container's namespaces
+// (user first, mount and time included) through the clone helper, enters its cgroup, and gets
+// the process spec's capabilities, rlimits, seccomp, no_new_privs, user, env and cwd.
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { parseJson, parseProcess } from "../spec/parse.ts";
+import type { Process } from "../spec/types.ts";
+import type { InitPlan } from "../stages/protocol.ts";
+import { during, RuntimeError } from "../sys/errors.ts";
+import * as sys from "../sys/linux.ts";
+import { O } from "../sys/linux.ts";
+import { cgroupOf } from "./cgroup.ts";
+import { Cleanup, type Context } from "./context.ts";
+import { hookState, writePidFile } from "./create.ts";
+import { killAndReap, launchInit, logInitWarnings } from "./launch.ts";
+import { withContainer } from "./lifecycle.ts";
+import { compileProfile, deliverNotifyFd } from "./seccomp.ts";
+
+export interface ExecOptions {
+  id: string;
+  processFile?: string;
+  args: string[];
+  tty?: boolean;
+  consoleSocket?: string;
+  consoleFd?: number;
+  cwd?: string;
+  env: string[];
+  user?: string;            // UID[:GID]
+  additionalGids: number[];
+  caps: string[];
+  noNewPrivs?: boolean;
+  detach?: boolean;
+  pidFile?: string;
+  preserveFds?: number;
+  ignorePaused?: boolean;
+  processLabel?: string;
+  apparmor?: string;
+}
+
+// /proc/<pid>/ns/<file> for each spec namespace type
+const NS_FILE: Record<string, string> = {
+  user: "user", mount: "mnt", pid: "pid", network: "net", ipc: "ipc", uts: "uts", cgroup: "cgroup", time: "time",
+};
+
+/** The process to run: --process FILE, or the container's process with the CLI's overrides (runc's newProcess). */
+export function execProcess(base: Process, o: ExecOptions): Process {
+  if (o.processFile) {
+    let text: string;
+    try { text = readFileSync(resolve(o.processFile), "utf8"); } catch (e) {
+      throw new RuntimeError(`exec --process "${o.processFile}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    return parseProcess(parseJson(text, "process.json"), "process.json").spec;
+  }
+  if (!o.args.length) throw new RuntimeError("exec: arguments (the command to run) are required");
+  const proc: Process = structuredClone({ ...base, args: o.args, terminal: o.tty ?? false });
+  delete (proc as { consoleSize?: unknown }).consoleSize;
+  if (o.cwd) proc.cwd = o.cwd;
+  if (o.env.length) proc.env = [...(proc.env ?? []), ...o.env];
+  if (o.user) {
+    const [uid, gid] = o.user.split(":");
+    if (!/^\d+$/.test(uid!) || (gid !== undefined && !/^\d+$/.test(gid)))
+      throw new RuntimeError(`exec --user "${o.user}": expected UID[:GID] (numbers)`);
+    proc.user = { ...proc.user, uid: Number(uid), gid: gid === undefined ? 0 : Number(gid) };
+  }
+  if (o.additionalGids.length) proc.user = { uid: 0, gid: 0, ...proc.user, additionalGids: o.additionalGids };
+  if (o.caps.length) {
+    const caps = { ...(proc.capabilities ?? {}) } as Record<string, string[]>;
+    for (const set of ["bounding", "effective", "permitted", "ambient", "inheritable"])
+      caps[set] = [...new Set([...(caps[set] ?? []), ...o.caps])];
+    proc.capabilities = caps as Process["capabilities"];
+  }
+  if (o.noNewPrivs) proc.noNewPrivileges = true;
+  if (o.apparmor) proc.apparmorProfile = o.apparmor;
+  if (o.processLabel) proc.selinuxLabel = o.processLabel;
+  return proc;
+}
+
+/** Starts the process; returns its host pid (the caller waits for it unless detached). */
+export function execInContainer(ctx: Context, o: ExecOptions): number {
+  return withContainer(ctx, o.id, (state, status) => {
+    if (status === "stopped") throw new RuntimeError("container not running");
+    if (status === "paused" && !o.ignorePaused)
+      throw new RuntimeError("cannot exec in a paused container (use --ignore-paused to override)");
+    const spec = state.spec;
+    const proc = execProcess(spec.process!, o);
+    if (proc.terminal && !o.consoleSocket && o.consoleFd === undefined)
+      throw new RuntimeError("cannot allocate tty if minidocker will detach without setting console socket");
+    const seccomp = compileProfile(ctx, spec);
+
+    using cleanup = new Cleanup((m) => ctx.log.warn(m));
+    const namespaces = spec.linux?.namespaces ?? [];
+    const ordered = [...namespaces].sort((a, b) => Number(b.type === "user") - Number(a.type === "user"));
+    const joinFds = ordered.map((ns) => {
+      const path = `/proc/${state.pid}/ns/${NS_FILE[ns.type]}`;
+      const fd = sys.open(path, O.RDONLY | O.CLOEXEC);
+      cleanup.add(path, () => sys.close(fd));
+      return fd;
+    });
+    let consoleSocketFd = o.consoleFd ?? -1;
+    if (o.consoleSocket) {
+      try { consoleSocketFd = sys.connectUnix(resolve(o.consoleSocket)); } catch (e) {
+        throw during(`console socket "${o.consoleSocket}"`, e);
+      }
+      cleanup.add("console socket", () => sys.close(consoleSocketFd));
+    }
+    const userns = namespaces.some((n) => n.type === "user");
+    const plan: InitPlan = {
+      type: "plan", mode: "exec", id: o.id, process: proc, unshareCgroupns: false, fifoFd: -1,
+      consoleSocketFd, preserveFds: o.preserveFds ?? 0, noNewKeyring: true, userns,
+      personality: spec.linux?.personality,
+      seccomp: seccomp && { program: Buffer.from(seccomp.program).toString("base64"), flags: seccomp.flags },
+      createContainerHooks: [], startContainerHooks: [], stateJson: hookState(state, status), runtimeHooks: false,
+    };
+    const cg = cgroupOf(state);
+    const launched = launchInit({
+      joinFds, cloneFlags: 0, protectExe: true, inheritFds: consoleSocketFd >= 0 ? [consoleSocketFd] : [],
+    }, plan, {
+      onSpawned: (pid) => {
+        cleanup.add("exec process", () => killAndReap(pid));
+        if (cg?.exists()) cg.addProcess(pid);
+      },
+      onSeccompFd: (fd) => deliverNotifyFd(spec, fd, hookState(state, status)),
+    });
+    logInitWarnings(ctx, launched.warnings);
+    sys.close(launched.channel.fd);
+    if (o.pidFile) writePidFile(o.pidFile, launched.pid);
+    cleanup.keep();
+    for (const fd of joinFds) sys.close(fd);
+    if (consoleSocketFd >= 0 && o.consoleFd === undefined) sys.close(consoleSocketFd);
+    return launched.pid;
+  });
+}

@@ -1,0 +1,83 @@
+// Starting an init stage, shared by create and exec: spawn it through the clone helper, put it
+// in the cgroup, send the plan and follow its messages until it is ready.
+import { existsSync } from "node:fs";
+import type { InitPlan } from "../stages/protocol.ts";
+import { type SpawnRequest, spawnInit, type Spawned } from "../stages/spawn.ts";
+import { RuntimeError } from "../sys/errors.ts";
+import * as sys from "../sys/linux.ts";
+import { procStat } from "../state/store.ts";
+
+/** How to run our own binary again: the compiled executable, or bun + main.ts in development. */
+export function selfCommand(): { exePath: string; argv: string[] } {
+  const compiled = Bun.main.startsWith("/$bunfs/") || Bun.main.startsWith("B:/~BUN/");
+  return compiled
+    ? { exePath: process.execPath, argv: ["minidocker", "init"] }
+    : { exePath: process.execPath, argv: [process.execPath, Bun.main, "init"] };
+}
+
+export interface LaunchHandlers {
+  /** createRuntime (and prestart) hooks, between the mounts and pivot_root. */
+  onHooks?: () => void;
+  onSeccompFd?: (fd: number) => void;
+  /** Called with the init pid right after spawn, before the plan is sent (cgroup placement). */
+  onSpawned: (pid: number) => void;
+}
+
+export interface Launched extends Spawned {
+  startTime: string;
+  warnings: string[];
+}
+
+export function launchInit(req: Omit<SpawnRequest, "exePath" | "argv" | "env">, plan: InitPlan, h: LaunchHandlers): Launched {
+  const self = selfCommand();
+  // A fixed, minimal environment: a compiled Bun binary would honour BUN_OPTIONS and friends.
+  const env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"];
+  const spawned = spawnInit({ ...req, ...self, env });
+  const { pid, channel } = spawned;
+  const startTime = procStat(pid)?.startTime ?? "";
+  const alive = () => existsSync(`/proc/${pid}`) && procStat(pid)?.state !== "Z";
+  try {
+    h.onSpawned(pid);
+    channel.send(plan as never);
+    for (;;) {
+      const msg = channel.recv(120_000, alive);
+      if (msg.type === "hooks") {
+        h.onHooks?.();
+        channel.send({ type: "hooks-done" });
+      } else if (msg.type === "seccomp-fd") {
+        const fd = channel.takeFd();
+        try { h.onSeccompFd?.(fd); } finally { sys.close(fd); }
+      } else if (msg.type === "ready") {
+        return { ...spawned, startTime, warnings: (msg.warnings as string[]) ?? [] };
+      } else if (msg.type === "error") {
+        throw new RuntimeError(String(msg.message));
+      } else {
+        throw new RuntimeError(`unexpected message "${msg.type}" from init`);
+      }
+    }
+  } catch (e) {
+    killAndReap(pid);
+    sys.close(channel.fd);
+    throw e;
+  }
+}
+
+/** SIGKILL a process and wait (bounded) until it is gone, reaping it if it is our child. */
+export function killAndReap(pid: number, timeoutMs = 5000) {
+  try { sys.kill(pid, 9); } catch {}
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const [got] = sys.waitpid(pid, sys.WNOHANG);
+      if (got === pid) return;
+    } catch { /* not our child: watch /proc instead */ }
+    const st = procStat(pid);
+    if (!st || st.state === "Z" || st.state === "X") return;
+    Bun.sleepSync(2);
+  }
+}
+
+/** runc raises ambient caps silently where it can't (no inheritable): so do we, at debug level. */
+export function logInitWarnings(ctx: { log: { warn: (m: string) => void; debug: (m: string) => void } }, warnings: string[]) {
+  for (const w of warnings) (w.startsWith("can't raise ambient") ? ctx.log.debug : ctx.log.warn)(w);
+}

@@ -1,0 +1,131 @@
+// start, state, kill, delete: the OCI lifecycle after create (runtime.md "Operations").
+import { existsSync, readFileSync, readSync, rmSync } from "node:fs";
+import { runHooks } from "../linux/hooks.ts";
+import { initAlive, ociState, type Status, type StoredState } from "../state/store.ts";
+import { RuntimeError } from "../sys/errors.ts";
+import * as sys from "../sys/linux.ts";
+import { O } from "../sys/linux.ts";
+import { cgroupOf } from "./cgroup.ts";
+import type { Context } from "./context.ts";
+import { hookState } from "./create.ts";
+import { killAndReap } from "./launch.ts";
+
+export function statusOf(ctx: Context, state: StoredState): Status {
+  return ctx.store.status(state, () => {
+    try { return cgroupOf(state)?.frozen() ?? false; } catch { return false; }
+  });
+}
+
+/** Load a container, run fn under its lock with the live status. */
+export function withContainer<T>(ctx: Context, id: string, fn: (state: StoredState, status: Status) => T): T {
+  const unlock = ctx.store.lock(id);
+  try {
+    const state = ctx.store.read(id);
+    return fn(state, statusOf(ctx, state));
+  } finally {
+    unlock();
+  }
+}
+
+export function stateOf(ctx: Context, id: string) {
+  const state = ctx.store.read(id);
+  return ociState(state, statusOf(ctx, state));
+}
+
+/** `start`: open exec.fifo for reading, which releases init to execve the user's process. */
+export function startContainer(ctx: Context, id: string) {
+  const state = withContainer(ctx, id, (state, status) => {
+    if (status === "stopped") throw new RuntimeError("cannot start a container that has stopped");
+    if (status !== "created") throw new RuntimeError(`cannot start an already running container`);
+    const fifo = ctx.store.fifoPath(id);
+    const fd = sys.open(fifo, O.RDONLY | O.NONBLOCK | O.CLOEXEC);
+    try {
+      // init's open for writing unblocks now; wait for its byte, or for its death.
+      const deadline = Date.now() + 30_000;
+      while (!sys.pollIn(fd, 50)) {
+        if (!initAlive(state)) throw new RuntimeError("container init exited before it could start the process");
+        if (Date.now() > deadline) throw new RuntimeError("timed out waiting for container init to start");
+      }
+      const byte = Buffer.alloc(1);
+      const n = readSync(fd, byte, 0, 1, null);
+      if (n !== 1) throw new RuntimeError("container init exited before it could start the process");
+    } finally {
+      sys.close(fd);
+    }
+    rmSync(fifo, { force: true });
+    return state;
+  });
+  try {
+    runHooks("poststart", state.spec.hooks?.poststart, hookState(state, "running"));
+  } catch (e) {
+    ctx.log.warn((e as Error).message); // poststart failures only warn (runtime.md)
+  }
+}
+
+export function killContainer(ctx: Context, id: string, signal: number, all: boolean) {
+  withContainer(ctx, id, (state, status) => {
+    if (status === "stopped") throw new RuntimeError("container not running");
+    if (all) {
+      const cg = cgroupOf(state);
+      if (!cg) throw new RuntimeError("kill --all: the container has no cgroup");
+      if (status === "paused" && signal !== 9) ctx.log.warn("container is paused: the signal is delivered on resume");
+      cg.killAll(signal);
+      if (status === "paused" && signal === 9) cg.thaw();
+      return;
+    }
+    sys.kill(state.pid, signal);
+  });
+}
+
+/** `delete`: stopped or created containers; running or paused ones only with force. */
+export function deleteContainer(ctx: Context, id: string, force: boolean) {
+  if (!existsSync(`${ctx.store.dir(id)}/state.json`)) {
+    // An aborted create can leave a directory without state.json (runc does the same cleanup).
+    if (existsSync(ctx.store.dir(id))) ctx.store.removeDir(id);
+    if (force) return;
+    throw new RuntimeError(`container ${id} does not exist`);
+  }
+  withContainer(ctx, id, (state, status) => {
+    if ((status === "running" || status === "paused") && !force)
+      throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${status}`);
+    destroy(ctx, state, status);
+  });
+}
+
+export function destroy(ctx: Context, state: StoredState, status: Status) {
+  const cg = cgroupOf(state);
+  if (status !== "stopped") {
+    if (status === "paused") cg?.thaw();
+    killAndReap(state.pid);
+  }
+  // Without its own pid namespace the container's other processes outlive init: kill them too.
+  if (cg?.exists()) {
+    try {
+      if (cg.pids().length) {
+        cg.killAll(9);
+        const deadline = Date.now() + 5000;
+        while (cg.pids().length && Date.now() < deadline) Bun.sleepSync(5);
+      }
+      cg.destroy();
+    } catch (e) {
+      ctx.log.warn(`delete cgroup: ${(e as Error).message}`);
+    }
+  }
+  ctx.store.removeDir(state.id);
+  try {
+    runHooks("poststop", state.spec.hooks?.poststop, hookState(state, "stopped"));
+  } catch (e) {
+    ctx.log.warn((e as Error).message); // poststop failures only warn
+  }
+}
+
+/** Host pids of the container's processes (`ps`). */
+export function containerPids(state: StoredState): number[] {
+  const cg = cgroupOf(state);
+  if (cg?.exists()) return cg.pids().sort((a, b) => a - b);
+  return initAlive(state) ? [state.pid] : [];
+}
+
+export const readProcCmdline = (pid: number) => {
+  try { return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean).join(" "); } catch { return ""; }
+};

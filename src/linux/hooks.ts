@@ -1,0 +1,38 @@
+// OCI hooks: run with the container state JSON on stdin, their own args/env, and a timeout.
+// Used by the CLI (prestart, createRuntime, poststart, poststop) and by init (createContainer,
+// startContainer), so it imports nothing heavy.
+import type { Hook } from "../spec/types.ts";
+import { RuntimeError } from "../sys/errors.ts";
+
+export class HookError extends RuntimeError {}
+
+export function runHooks(kind: string, hooks: readonly Hook[] | undefined, stateJson: string) {
+  for (const [i, hook] of (hooks ?? []).entries()) runHook(`${kind}[${i}]`, hook, stateJson);
+}
+
+export function runHook(name: string, hook: Hook, stateJson: string) {
+  let result;
+  try {
+    result = Bun.spawnSync({
+      // `path` is the program; `args` is its whole argv, args[0] included (spec config.md#posix-platform-hooks)
+      cmd: [hook.path, ...(hook.args?.slice(1) ?? [])],
+      argv0: hook.args?.[0] ?? hook.path,
+      env: Object.fromEntries((hook.env ?? []).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)])),
+      stdin: Buffer.from(stateJson),
+      stdout: "inherit",
+      stderr: "pipe",
+      timeout: hook.timeout ? hook.timeout * 1000 : undefined,
+      killSignal: "SIGKILL",
+    } as Parameters<typeof Bun.spawnSync>[0]);
+  } catch (e) {
+    throw new HookError(`hook ${name} "${hook.path}": ${(e as Error).message}`);
+  }
+  if (result.exitedDueToTimeout || (hook.timeout && result.signalCode === "SIGKILL")) {
+    throw new HookError(`hook ${name} "${hook.path}": timed out after ${hook.timeout}s`);
+  }
+  if (!result.success) {
+    const stderr = result.stderr?.toString().trim();
+    const how = result.signalCode ? `killed by ${result.signalCode}` : `exit status ${result.exitCode}`;
+    throw new HookError(`hook ${name} "${hook.path}": ${how}${stderr ? `, stderr: ${stderr}` : ""}`);
+  }
+}

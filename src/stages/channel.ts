@@ -1,0 +1,66 @@
+// Newline-delimited JSON messages over the parent ⇄ init socket (STYLE.md "Parent ⇄ init handshake").
+// Blocking reads are fine here: both ends are short-lived setup stages. Every wait has a timeout
+// and watches the peer process, so a dead init never hangs the CLI.
+import { writeSync } from "node:fs";
+import { RuntimeError } from "../sys/errors.ts";
+import { pollIn, recvFd, sendFd } from "../sys/linux.ts";
+
+export type Message = { type: string; [key: string]: unknown };
+
+export class Channel {
+  private buffered = Buffer.alloc(0);
+  private fds: number[] = [];
+  constructor(readonly fd: number) {}
+
+  send(msg: Message) {
+    const data = Buffer.from(`${JSON.stringify(msg)}\n`);
+    for (let off = 0; off < data.length; ) off += writeSync(this.fd, data, off);
+  }
+
+  /** A message that carries an fd (SCM_RIGHTS); the peer takes it with recvWithFd. */
+  sendFd(msg: Message, fd: number) {
+    sendFd(this.fd, `${JSON.stringify(msg)}\n`, fd);
+  }
+
+  /** The next fd that arrived with a message (SCM_RIGHTS), in order. */
+  takeFd(): number {
+    const fd = this.fds.shift();
+    if (fd === undefined) throw new RuntimeError("expected an fd from init, none arrived");
+    return fd;
+  }
+
+  /** Read exactly n raw bytes (the helper's fixed-size records). */
+  readBytes(n: number, timeoutMs: number, alive?: () => boolean): Buffer {
+    while (this.buffered.length < n) this.fill(timeoutMs, alive, `${n}-byte record`);
+    const out = this.buffered.subarray(0, n);
+    this.buffered = this.buffered.subarray(n);
+    return Buffer.from(out);
+  }
+
+  /** Next message; throws if the peer closed the socket or the timeout passed. */
+  recv(timeoutMs: number, alive?: () => boolean): Message {
+    for (;;) {
+      const nl = this.buffered.indexOf(10);
+      if (nl >= 0) {
+        const line = this.buffered.subarray(0, nl).toString();
+        this.buffered = this.buffered.subarray(nl + 1);
+        return JSON.parse(line) as Message;
+      }
+      this.fill(timeoutMs, alive, "message");
+    }
+  }
+
+  private fill(timeoutMs: number, alive: (() => boolean) | undefined, what: string) {
+    const deadline = Date.now() + timeoutMs;
+    // Short polls so a dead peer is noticed even if it leaked the other end of the socket.
+    while (!pollIn(this.fd, Math.min(100, Math.max(0, deadline - Date.now())))) {
+      if (alive && !alive()) throw new RuntimeError(`init process exited before sending a ${what}`);
+      if (Date.now() >= deadline) throw new RuntimeError(`timed out waiting for a ${what} from init`);
+    }
+    // recvmsg, not read: a message may carry an fd, which a plain read would drop.
+    const { data, fd } = recvFd(this.fd);
+    if (fd >= 0) this.fds.push(fd);
+    if (data.length === 0) throw new RuntimeError(`init closed the channel before sending a ${what}`);
+    this.buffered = Buffer.concat([this.buffered, data]);
+  }
+}

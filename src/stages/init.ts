@@ -1,0 +1,112 @@
+// The init stage: our own binary re-exec'd by the clone helper inside the container's
+// namespaces. It receives the plan, builds the container's world, waits on exec.fifo until
+// `start`, and execve's the user's process, which thereby becomes the container's PID 1.
+// Imports only sys/, linux/ and stages/ (no valibot, citty, consola): it runs at every start.
+import { accessSync, constants, statSync, writeFileSync } from "node:fs";
+import { runHooks } from "../linux/hooks.ts";
+import { enterRootfs, finalizeRootfs, prepareRootfs } from "../linux/rootfs.ts";
+import { applyProcess } from "../linux/process.ts";
+import { setupConsole } from "../linux/terminal.ts";
+import { RuntimeError } from "../sys/errors.ts";
+import * as sys from "../sys/linux.ts";
+import { CLONE, O } from "../sys/linux.ts";
+import { Channel } from "./channel.ts";
+import { INIT_ENV, type InitPlan } from "./protocol.ts";
+
+export function init(): never {
+  const fd = Number(process.env[INIT_ENV]);
+  if (!Number.isInteger(fd) || fd < 3) {
+    process.stderr.write("minidocker init: this stage is started by the runtime, not by hand\n");
+    process.exit(1);
+  }
+  const channel = new Channel(fd);
+  try {
+    const plan = channel.recv(60_000) as unknown as InitPlan;
+    return runPlan(plan, channel);
+  } catch (e) {
+    try { channel.send({ type: "error", message: (e as Error).message ?? String(e) }); } catch {}
+    process.exit(1);
+  }
+}
+
+function runPlan(plan: InitPlan, channel: Channel): never {
+  // Only now are we in the container's cgroup: a cgroup namespace made earlier would be rooted
+  // at the CLI's cgroup. unshare(CLONE_NEWCGROUP) is per thread; the execve comes from this one.
+  if (plan.unshareCgroupns) sys.unshare(CLONE.NEWCGROUP);
+
+  if (plan.mode === "create") {
+    const rootfs = plan.rootfs!;
+    prepareRootfs(rootfs);
+    if (plan.runtimeHooks) {
+      channel.send({ type: "hooks" });
+      const reply = channel.recv(600_000);
+      if (reply.type !== "hooks-done") throw new RuntimeError(`unexpected message "${reply.type}" while waiting for hooks`);
+    }
+    runHooks("createContainer", plan.createContainerHooks, plan.stateJson);
+    enterRootfs(rootfs);
+    if (plan.hostname !== undefined) sys.sethostname(plan.hostname);
+    if (plan.domainname !== undefined) sys.setdomainname(plan.domainname);
+    for (const [key, value] of Object.entries(plan.sysctl ?? {})) {
+      try {
+        writeFileSync(`/proc/sys/${key.replaceAll(".", "/")}`, value);
+      } catch (e) {
+        throw new RuntimeError(`linux.sysctl "${key}": ${(e as Error).message}`);
+      }
+    }
+    finalizeRootfs(rootfs);
+  }
+
+  const proc = plan.process;
+  if (proc.terminal && plan.consoleSocketFd >= 0) setupConsole(plan.consoleSocketFd, proc.consoleSize);
+  const executable = findExecutable(proc.args?.[0] ?? "", proc.env ?? [], proc.cwd);
+  const prepared = applyProcess(proc, {
+    personality: plan.personality as never,
+    noNewKeyring: plan.noNewKeyring,
+    seccomp: plan.seccomp ? { program: Buffer.from(plan.seccomp.program, "base64"), flags: plan.seccomp.flags } : undefined,
+    onSeccompFd: (notifyFd) => channel.sendFd({ type: "seccomp-fd" }, notifyFd),
+  });
+  channel.send({ type: "ready", warnings: prepared.warnings });
+
+  if (plan.mode === "create") {
+    // Blocks until `start` opens the fifo for reading. Reopen through /proc/self/fd: the fifo's
+    // path is outside our root now, and a fresh open is what makes the write block.
+    const fifo = sys.open(`/proc/self/fd/${plan.fifoFd}`, O.WRONLY | O.CLOEXEC);
+    writeFileSync(fifo, "0");
+    sys.close(fifo);
+    runHooks("startContainer", plan.startContainerHooks, plan.stateJson);
+  }
+  sys.close(channel.fd);
+  sys.cloexecFrom(3 + plan.preserveFds);
+  resetSignals();
+  prepared.beforeExec();
+  return sys.execve(executable, proc.args ?? [], prepared.env);
+}
+
+/** args[0] through the container's PATH, like runc (exec.LookPath) — before `start`, so create fails. */
+function findExecutable(name: string, env: readonly string[], cwd = "/"): string {
+  if (!name) throw new RuntimeError("process.args: empty");
+  const check = (path: string) => {
+    try {
+      const st = statSync(path);
+      if (!st.isFile()) return false;
+      accessSync(path, constants.X_OK);
+      return true;
+    } catch { return false; }
+  };
+  if (name.includes("/")) {
+    const full = name.startsWith("/") ? name : `${cwd.replace(/\/$/, "")}/${name}`;
+    if (check(full)) return full;
+    throw new RuntimeError(`exec: "${name}": stat ${name}: no such file or directory`);
+  }
+  const pathVar = env.findLast((e) => e.startsWith("PATH="))?.slice(5) ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (const dir of pathVar.split(":")) {
+    const candidate = `${dir || "."}/${name}`;
+    if (check(candidate)) return candidate;
+  }
+  throw new RuntimeError(`exec: "${name}": executable file not found in $PATH`);
+}
+
+/** Bun ignores some signals (SIGPIPE…); ignored dispositions survive execve, so reset them. */
+function resetSignals() {
+  for (let sig = 1; sig < 32; sig++) if (sig !== 9 && sig !== 19) sys.signalDefault(sig);
+}

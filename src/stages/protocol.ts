@@ -1,0 +1,38 @@
+// Messages between the CLI (parent) and the init stage. The parent sends one validated,
+// defaulted plan, so init needs no valibot; init answers with progress or an error.
+import type { Hook, Process } from "../spec/types.ts";
+import type { RootfsPlan } from "../linux/rootfs.ts";
+
+export interface InitPlan {
+  type: "plan";
+  mode: "create" | "exec";
+  id: string;
+  process: Process;
+  rootfs?: RootfsPlan;            // create only
+  hostname?: string;
+  domainname?: string;
+  sysctl?: Record<string, string>;
+  unshareCgroupns: boolean;       // after the parent put init into its cgroup
+  fifoFd: number;                 // create: O_PATH fd of exec.fifo; exec: -1
+  consoleSocketFd: number;        // -1 when none
+  preserveFds: number;
+  noNewKeyring: boolean;
+  userns: boolean;
+  seccomp?: { program: string; flags: number }; // base64 struct sock_filter[]
+  createContainerHooks: Hook[];
+  startContainerHooks: Hook[];
+  stateJson: string;              // for hooks run by init
+  runtimeHooks: boolean;          // parent runs prestart/createRuntime between mounts and pivot_root
+  personality?: { domain: string; flags?: string[] };
+  processLabel?: string;
+  apparmorProfile?: string;
+}
+
+export type InitMessage =
+  | { type: "hooks" }            // init → parent: mounts done, run createRuntime hooks now
+  | { type: "hooks-done" }       // parent → init
+  | { type: "ready"; warnings: string[] } // init → parent: waiting on exec.fifo (create) or about to execve (exec)
+  | { type: "seccomp-fd" }       // init → parent: notify fd follows over SCM_RIGHTS
+  | { type: "error"; message: string };
+
+export const INIT_ENV = "_MINIDOCKER_SYNC_FD";

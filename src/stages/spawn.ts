@@ -1,0 +1,141 @@
+// Parent side of the clone helper (ffi/helper.c): load it, clone the init stage into its
+// namespaces, write its id mappings, and learn the pid of the process that becomes init.
+import { dlopen, FFIType, ptr } from "bun:ffi";
+import { readFileSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
+import { RuntimeError, SysError } from "../sys/errors.ts";
+import { clearCloexec, close, cstr, NR, socketpair, syscall, waitpid, WNOHANG } from "../sys/linux.ts";
+import { errno, libc } from "../../ffi/libc.ts";
+import { Channel } from "./channel.ts";
+// Built by scripts/build.ts; `bun build --compile` embeds both.
+import helperSo from "../../dist/helper.so" with { type: "file" };
+import helperSource from "../../ffi/helper.c" with { type: "text" };
+
+type HelperFn = (req: BigInt64Array) => number | bigint;
+let helper: HelperFn | undefined;
+
+/**
+ * The prebuilt .so is copied into a memfd and dlopen'ed from /proc/self/fd (no temp file, works
+ * from the compiled binary's /$bunfs). MINIDOCKER_HELPER=cc compiles ffi/helper.c with TinyCC
+ * instead (the source declares its own prototypes: no /usr/include needed). scripts/bench times both.
+ */
+export function loadHelper(): HelperFn {
+  if (helper) return helper;
+  const symbols = { md_spawn: { args: [FFIType.ptr], returns: FFIType.i64 } } as const;
+  if (process.env.MINIDOCKER_HELPER === "cc") {
+    const { cc } = require("bun:ffi") as typeof import("bun:ffi");
+    const src = `/tmp/minidocker-helper-${process.pid}.c`;
+    writeFileSync(src, helperSource, { mode: 0o600 });
+    try {
+      helper = cc({ source: src, symbols, library: ["c"] }).symbols.md_spawn as HelperFn;
+    } finally {
+      try { unlinkSync(src); } catch {}
+    }
+    return helper;
+  }
+  const bytes = readFileSync(helperSo);
+  const fd = syscall(NR.memfd_create, ptr(cstr("minidocker-helper")), 1 /* MFD_CLOEXEC */);
+  if (fd < 0) throw new SysError("memfd_create", errno(), "helper");
+  for (let off = 0; off < bytes.length; ) {
+    const n = Number(libc.write(fd, bytes.subarray(off), bytes.length - off));
+    if (n <= 0) throw new SysError("write", errno(), "helper memfd");
+    off += n;
+  }
+  helper = dlopen(`/proc/self/fd/${fd}`, symbols).symbols.md_spawn as HelperFn;
+  return helper;
+}
+
+export interface IdMap { containerID: number; hostID: number; size: number }
+
+export interface SpawnRequest {
+  exePath: string;          // the binary to run as init (our own)
+  argv: string[];
+  env: string[];
+  joinFds: number[];        // namespace fds to setns into, user first
+  cloneFlags: number;       // CLONE_NEW* to create (never NEWCGROUP: init does that once in its cgroup)
+  protectExe: boolean;
+  timensOffsets?: string;
+  uidMappings?: IdMap[];
+  gidMappings?: IdMap[];
+  inheritFds: number[];     // fds init must receive (the fifo, a console socket…)
+}
+
+export interface Spawned { pid: number; channel: Channel }
+
+const MSG_NEED_MAPS = 1, MSG_PID = 2, MSG_ERROR = 3;
+const RECORD = 64;
+
+const mapText = (maps: IdMap[]) => maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join("");
+
+/** Clone init; returns once the helper reported init's pid (init then waits for its plan). */
+export function spawnInit(req: SpawnRequest): Spawned {
+  const md = loadHelper();
+  const [parentEnd, childEnd] = socketpair();
+  clearCloexec(childEnd);
+  for (const fd of req.inheritFds) clearCloexec(fd);
+  const env = [...req.env, `_MINIDOCKER_SYNC_FD=${childEnd}`];
+  // Keep every buffer referenced until md_spawn returned: ptr() is a bare address.
+  const strings = [...req.argv, ...env].map(cstr);
+  const argvT = new BigUint64Array(req.argv.length + 1);
+  const envT = new BigUint64Array(env.length + 1);
+  strings.forEach((b, i) => {
+    if (i < req.argv.length) argvT[i] = BigInt(ptr(b));
+    else envT[i - req.argv.length] = BigInt(ptr(b));
+  });
+  const exe = cstr(req.exePath);
+  const nsFds = new BigInt64Array(req.joinFds.map(BigInt));
+  const offsets = cstr(req.timensOffsets ?? "");
+  const spec = new BigInt64Array([
+    BigInt(childEnd),
+    BigInt(ptr(exe)),
+    BigInt(ptr(argvT)),
+    BigInt(ptr(envT)),
+    BigInt(req.joinFds.length),
+    req.joinFds.length ? BigInt(ptr(nsFds)) : 0n,
+    BigInt(req.cloneFlags),
+    req.protectExe ? 1n : 0n,
+    BigInt(ptr(offsets)),
+    BigInt(parentEnd),
+  ]);
+  const first = Number(md(spec));
+  void [strings, exe, nsFds, offsets, argvT, envT];
+  close(childEnd);
+  if (first < 0) {
+    close(parentEnd);
+    throw new SysError("clone", -first, "init");
+  }
+  const channel = new Channel(parentEnd);
+  const firstAlive = () => waitpid(first, WNOHANG)[0] === 0;
+  try {
+    for (;;) {
+      const rec = channel.readBytes(RECORD, 10_000, firstAlive);
+      const type = rec.readInt32LE(0), value = rec.readInt32LE(4);
+      if (type === MSG_NEED_MAPS) {
+        // The child is in its new user namespace; only we (host root) can write its maps.
+        try {
+          writeFileSync(`/proc/${value}/uid_map`, mapText(req.uidMappings ?? []));
+          writeFileSync(`/proc/${value}/gid_map`, mapText(req.gidMappings ?? []));
+        } catch (e) {
+          throw new RuntimeError(`write id mappings of the user namespace: ${(e as Error).message}`);
+        }
+        writeSync(parentEnd, "M");
+        continue;
+      }
+      if (type === MSG_ERROR) {
+        const step = rec.subarray(8).toString().replace(/\0.*$/s, "");
+        throw new SysError(step, value);
+      }
+      if (type === MSG_PID) {
+        // The first child exits after forking init into the new pid namespace: reap it.
+        if (value !== first) {
+          try { waitpid(first, 0); } catch {} // already reaped by the liveness check
+        }
+        return { pid: value, channel };
+      }
+      throw new RuntimeError(`unexpected record ${type} from the clone helper`);
+    }
+  } catch (e) {
+    try { libc.kill(first, 9); waitpid(first, WNOHANG); } catch {}
+    close(parentEnd);
+    throw e;
+  }
+}

@@ -1,0 +1,146 @@
+// The state store under --root: one directory per container holding state.json (written
+// atomically: temp file, fsync, rename) and exec.fifo while the container is `created`.
+// Mutating commands hold flock(LOCK_EX) on the container's directory and re-read state inside.
+// The status is derived from the live process, guarded against pid reuse by its start time.
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import type { Spec } from "../spec/types.ts";
+import { ContainerError, RuntimeError } from "../sys/errors.ts";
+import * as sys from "../sys/linux.ts";
+import { O } from "../sys/linux.ts";
+
+export type Status = "creating" | "created" | "running" | "stopped" | "paused";
+
+/** What we keep per container: the OCI state plus what later commands need. */
+export interface StoredState {
+  ociVersion: string;
+  id: string;
+  pid: number;
+  bundle: string;
+  rootfs: string;
+  created: string;
+  owner: string;
+  annotations?: Record<string, string>;
+  initStartTime: string;   // field 22 of /proc/<pid>/stat when created: detects pid reuse
+  cgroupPath?: string;
+  cgroupPaths?: Record<string, string>; // per hierarchy (v1) or "" (v2): re-opened by later commands
+  spec: Spec;              // the validated config, for exec, hooks and delete
+}
+
+const ID_RE = /^[\w+\-.]+$/;
+
+export function validateId(id: string | undefined): string {
+  if (!id) throw new RuntimeError("container id cannot be empty");
+  if (!ID_RE.test(id) || id === "." || id === ".." || id.length > 1024)
+    throw new RuntimeError(`invalid container id "${id}": only [A-Za-z0-9_+.-] are allowed, not "." or ".."`);
+  return id;
+}
+
+/** Fields 3 (state) and 22 (start time) of /proc/<pid>/stat; the comm field may hold spaces. */
+export function procStat(pid: number): { state: string; startTime: string } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { state: fields[0]!, startTime: fields[19]! };
+  } catch {
+    return undefined;
+  }
+}
+
+export class Store {
+  constructor(readonly root: string) {}
+
+  dir(id: string) { return `${this.root}/${validateId(id)}`; }
+  exists(id: string) { return existsSync(`${this.dir(id)}/state.json`) || existsSync(this.dir(id)); }
+
+  /** Make the container's directory; a duplicate id is an error. */
+  createDir(id: string): string {
+    mkdirSync(this.root, { recursive: true, mode: 0o711 });
+    const dir = this.dir(id);
+    try {
+      mkdirSync(dir, { mode: 0o711 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new ContainerError(id, "already exists");
+      throw e;
+    }
+    return dir;
+  }
+
+  removeDir(id: string) { rmSync(this.dir(id), { recursive: true, force: true }); }
+
+  /** flock the container's directory; the returned function unlocks. */
+  lock(id: string): () => void {
+    let fd: number;
+    try {
+      fd = sys.open(this.dir(id), O.RDONLY | O.DIRECTORY | O.CLOEXEC);
+    } catch {
+      throw notExist(id);
+    }
+    sys.flock(fd, sys.LOCK_EX);
+    return () => sys.close(fd);
+  }
+
+  write(state: StoredState) {
+    const dir = this.dir(state.id);
+    const tmp = `${dir}/.state.json.${process.pid}`;
+    const fd = openSync(tmp, "w", 0o600);
+    try {
+      const data = Buffer.from(JSON.stringify(state));
+      for (let off = 0; off < data.length; ) off += writeSync(fd, data, off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, `${dir}/state.json`); // readers never see half a file
+  }
+
+  read(id: string): StoredState {
+    let text: string;
+    try {
+      text = readFileSync(`${this.dir(id)}/state.json`, "utf8");
+    } catch {
+      throw notExist(id);
+    }
+    return JSON.parse(text) as StoredState;
+  }
+
+  list(): string[] {
+    try {
+      return readdirSync(this.root).filter((name) => ID_RE.test(name) && existsSync(`${this.root}/${name}/state.json`)).sort();
+    } catch {
+      return [];
+    }
+  }
+
+  fifoPath(id: string) { return `${this.dir(id)}/exec.fifo`; }
+
+  /** The live status: the process, its start time, exec.fifo, and the cgroup freezer. */
+  status(state: StoredState, frozen?: () => boolean): Status {
+    if (!initAlive(state)) return "stopped";
+    if (existsSync(this.fifoPath(state.id))) return "created";
+    if (frozen?.()) return "paused";
+    return "running";
+  }
+}
+
+export function initAlive(state: StoredState): boolean {
+  if (state.pid <= 0) return false;
+  const stat = procStat(state.pid);
+  return !!stat && stat.startTime === state.initStartTime && stat.state !== "Z" && stat.state !== "X";
+}
+
+export const notExist = (id: string) => new RuntimeError(`container ${id} does not exist`);
+
+/** The state JSON of `runc state` (the OCI state plus runc's rootfs/created/owner). */
+export function ociState(state: StoredState, status: Status) {
+  return {
+    ociVersion: state.ociVersion,
+    id: state.id,
+    pid: status === "stopped" ? 0 : state.pid,
+    status,
+    bundle: state.bundle,
+    rootfs: state.rootfs,
+    created: state.created,
+    owner: state.owner,
+    ...(state.annotations && Object.keys(state.annotations).length ? { annotations: state.annotations } : {}),
+  };
+}
