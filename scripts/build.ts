@@ -1,6 +1,7 @@
 #!/usr/bin/env bun
 // Build: the clone helper as a .so (gcc, no system headers needed: -nostdinc proves it), then
-// one executable with `bun build --compile` that embeds it (dist/minidocker).
+// one executable with `bun build --compile` that embeds it (dist/minidocker). --bytecode:
+// precompiled JS halves the CPU time of every start (measured: user 40 → 20 ms for `run`).
 import { $ } from "bun";
 import { mkdirSync, statSync } from "node:fs";
 
@@ -8,6 +9,6 @@ const root = new URL("..", import.meta.url).pathname;
 process.chdir(root);
 mkdirSync("dist", { recursive: true });
 await $`gcc -nostdinc -O2 -Wall -Werror -shared -fPIC -o dist/helper.so ffi/helper.c`;
-await $`${process.execPath} build --compile --minify --sourcemap=none --no-compile-autoload-dotenv --no-compile-autoload-bunfig src/main.ts --outfile dist/minidocker`.quiet();
+await $`${process.execPath} build --compile --minify --bytecode --sourcemap=none --no-compile-autoload-dotenv --no-compile-autoload-bunfig src/main.ts --outfile dist/minidocker`.quiet();
 const size = statSync("dist/minidocker").size;
 console.log(`dist/minidocker: ${(size / 1024 / 1024).toFixed(1)} MiB`);

@@ -2,9 +2,9 @@
 // dispatched before any CLI code is loaded: it must not pay for citty, consola or valibot.
 const args = process.argv.slice(2);
 if (args[0] === "init") {
-  const { init } = await import("./stages/init.ts");
-  init();
+  void import("./stages/init.ts").then(({ init }) => init());
 } else {
-  const { main } = await import("./cli/index.ts");
-  process.exitCode = await main(args);
+  void import("./cli/index.ts").then(async ({ main }) => {
+    process.exitCode = await main(args);
+  });
 }
