@@ -1,0 +1,48 @@
+// CLI parsing as engines call us (../shared/engines-argv.md): global flags before the command in
+// both `--flag value` and `--flag=value` forms, numeric signals, everything after the id kept.
+import { describe, expect, test } from "bun:test";
+import { collect, parseGlobal, splitArgs } from "../../../src/cli/index.ts";
+import { createArgs } from "../../../src/cli/create.ts";
+
+describe("global flags", () => {
+  test("containerd: --root D --log F --log-format json create …", () => {
+    const p = parseGlobal(["--root", "/r", "--log", "/b/log.json", "--log-format", "json", "create", "--bundle", "/b", "x"]);
+    expect(p.global.root).toBe("/r");
+    expect(p.global.log).toBe("/b/log.json");
+    expect(p.global.logFormat).toBe("json");
+    expect(p.command).toBe("create");
+    expect(p.rest).toEqual(["--bundle", "/b", "x"]);
+  });
+  test("podman: --log-format=json --log F (the = form), and nothing global at all", () => {
+    const p = parseGlobal(["--root", "/r", "--log-format=json", "--log", "/o", "exec", "--detach", "x"]);
+    expect([p.global.logFormat, p.global.log, p.command]).toEqual(["json", "/o", "exec"]);
+    const bare = parseGlobal(["start", "x"]);
+    expect([bare.global.root, bare.command, bare.rest]).toEqual(["/run/minidocker", "start", ["x"]]);
+  });
+  test("booleans, version, help; bad input is an error naming the flag", () => {
+    expect(parseGlobal(["--debug", "--systemd-cgroup", "list"]).global).toMatchObject({ debug: true, systemdCgroup: true });
+    expect(parseGlobal(["--version"]).global.version).toBe(true);
+    expect(parseGlobal(["-v"]).global.version).toBe(true);
+    expect(() => parseGlobal(["--bogus", "list"])).toThrow("flag provided but not defined: --bogus");
+    expect(() => parseGlobal(["--root"])).toThrow("flag needs an argument: --root");
+    expect(() => parseGlobal(["--log-format", "xml", "list"])).toThrow('--log-format: expected text or json, got "xml"');
+  });
+});
+
+describe("subcommand args", () => {
+  test("flags end at the first positional; the rest belongs to the container", () => {
+    const exec = { env: { type: "string", alias: "e" }, tty: { type: "boolean", alias: "t" } } as const;
+    const s = splitArgs(["-e", "A=1", "--env=B=2", "-t", "web", "sh", "-c", "ls --help", "-e", "x"], exec);
+    expect(s.flagTokens).toEqual(["-e", "A=1", "--env=B=2", "-t"]);
+    expect(s.positionals).toEqual(["web", "sh", "-c", "ls --help", "-e", "x"]);
+    expect(collect(s.flagTokens, ["env", "e"])).toEqual(["A=1", "B=2"]);
+  });
+  test("create's flags in engine forms, and -- ends flags", () => {
+    const s = splitArgs(["--bundle", "/b", "--pid-file", "/p", "--console-socket", "/s", "id"], createArgs);
+    expect(s.positionals).toEqual(["id"]);
+    expect(splitArgs(["-b", "/b", "--", "-weird-id"], createArgs).positionals).toEqual(["-weird-id"]);
+  });
+  test("kill ID SIGNUM: the numeric signal stays a positional", () => {
+    expect(splitArgs(["x", "15"], { all: { type: "boolean", alias: "a" } }).positionals).toEqual(["x", "15"]);
+  });
+});
