@@ -55,22 +55,13 @@ export const DEFAULT_ALLOWED_DEVICES: readonly LinuxDeviceCgroup[] = [
 ];
 
 /**
- * The device rules a container's cgroup gets, as runc builds them: the spec's
- * linux.resources.devices, then "rwm" for each linux.devices node, then the default allow-list.
- * Everything not allowed is denied (runc's emulator starts from deny-all).
+ * The device rules a container's cgroup gets, as runc 1.1 builds them (specconv CreateCgroupConfig):
+ * deny-all (runc's emulator starts from a white-list), the spec's linux.resources.devices, then
+ * the default allow-list. linux.devices nodes are NOT allowed implicitly: runc makes the node but
+ * the cgroup refuses to open it unless resources.devices allows it (checked against runc 1.1.5).
  */
-export function containerDeviceRules(
-  resourceDevices: readonly LinuxDeviceCgroup[] | undefined,
-  linuxDevices: ReadonlyArray<{ type: string; major?: number; minor?: number }> = [],
-): LinuxDeviceCgroup[] {
-  return [
-    { allow: false, access: "rwm" },
-    ...(resourceDevices ?? []),
-    ...linuxDevices
-      .filter((d) => d.type !== "p") // FIFOs are not devices to the cgroup
-      .map((d) => ({ allow: true, type: d.type === "u" ? "c" : d.type, major: d.major, minor: d.minor, access: "rwm" })),
-    ...DEFAULT_ALLOWED_DEVICES,
-  ];
+export function containerDeviceRules(resourceDevices: readonly LinuxDeviceCgroup[] | undefined): LinuxDeviceCgroup[] {
+  return [{ allow: false, access: "rwm" }, ...(resourceDevices ?? []), ...DEFAULT_ALLOWED_DEVICES];
 }
 
 /**

@@ -14,8 +14,8 @@ export function openCgroup(ctx: Context, spec: Spec, id: string, cleanup: Cleanu
   const manager = cgroupManager({ cgroupsPath: spec.linux?.cgroupsPath, id, warn: (m) => ctx.log.warn(`cgroup: ${m}`) });
   manager.create();
   cleanup.add("cgroup", () => manager.destroy());
-  // runc always installs device rules: the spec's, then linux.devices, then its default allow-list.
-  const resources = { ...spec.linux?.resources, devices: containerDeviceRules(spec.linux?.resources?.devices, spec.linux?.devices) };
+  // runc always installs device rules: deny-all, the spec's, then its default allow-list.
+  const resources = { ...spec.linux?.resources, devices: containerDeviceRules(spec.linux?.resources?.devices) };
   try {
     manager.apply(resources);
   } catch (e) {
