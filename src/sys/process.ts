@@ -104,9 +104,15 @@ export const linuxProcessSys: ProcessSys = {
   },
 
   lastCap() {
-    const text = fsCall("read", "/proc/sys/kernel/cap_last_cap", () =>
-      readFileSync("/proc/sys/kernel/cap_last_cap", "utf8"));
-    return Number.parseInt(text.trim(), 10);
+    try {
+      return Number.parseInt(readFileSync("/proc/sys/kernel/cap_last_cap", "utf8").trim(), 10);
+    } catch {
+      // /proc/sys may be masked (maskedPaths) by now: probe the bounding set as libcap does;
+      // PR_CAPBSET_READ (23) fails with EINVAL past the kernel's last capability.
+      let n = 0;
+      while (n < 63 && libc.prctl(23, n + 1, 0, 0, 0) >= 0) n++;
+      return n;
+    }
   },
 
   setgroups(gids) {
