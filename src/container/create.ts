@@ -148,6 +148,7 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
   const plan: InitPlan = {
     type: "plan", mode: "create", id, process: proc, rootfs,
     hostname: spec.hostname, domainname: spec.domainname, sysctl: spec.linux?.sysctl,
+    loopbackUp: (spec.linux?.namespaces ?? []).some((n) => n.type === "network" && !n.path),
     unshareCgroupns: ns.newCgroupns, fifoFd, consoleSocketFd, preserveFds: opts.preserveFds ?? 0,
     noNewKeyring: opts.noNewKeyring ?? false, userns, personality: spec.linux?.personality,
     seccomp: seccomp && { program: Buffer.from(seccomp.program).toString("base64"), flags: seccomp.flags },

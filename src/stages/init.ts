@@ -6,6 +6,7 @@ import { accessSync, constants, statSync, writeFileSync } from "node:fs";
 import { runHooks } from "../linux/hooks.ts";
 import { enterRootfs, finalizeRootfs, prepareRootfs } from "../linux/rootfs.ts";
 import { applyProcess } from "../linux/process.ts";
+import { bringUp } from "../linux/network.ts";
 import { setupConsole } from "../linux/terminal.ts";
 import { RuntimeError } from "../sys/errors.ts";
 import * as sys from "../sys/linux.ts";
@@ -36,6 +37,7 @@ function runPlan(plan: InitPlan, channel: Channel): never {
 
   if (plan.mode === "create") {
     const rootfs = plan.rootfs!;
+    if (plan.loopbackUp) bringUp("lo"); // runc: setupNetwork, before the rootfs
     prepareRootfs(rootfs);
     if (plan.runtimeHooks) {
       channel.send({ type: "hooks" });

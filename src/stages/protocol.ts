@@ -12,6 +12,7 @@ export interface InitPlan {
   hostname?: string;
   domainname?: string;
   sysctl?: Record<string, string>;
+  loopbackUp?: boolean;           // a new network namespace: bring "lo" up, as runc
   unshareCgroupns: boolean;       // after the parent put init into its cgroup
   fifoFd: number;                 // create: O_PATH fd of exec.fifo; exec: -1
   consoleSocketFd: number;        // -1 when none
