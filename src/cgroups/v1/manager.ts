@@ -30,6 +30,10 @@ export function v1Hierarchies(root: string): Map<string, string> {
   for (const entry of readdirSync(root, { withFileTypes: true })) {
     if (!entry.isDirectory()) continue; // "cpu -> cpu,cpuacct" symlinks: the real directory is listed too
     for (const name of entry.name.split(",")) if (KNOWN.has(name)) out.set(name, entry.name);
+    // runc joins these too (no controller to apply): the container's /proc/self/cgroup and its
+    // /sys/fs/cgroup/systemd bind show its own cgroup there, not the host's root.
+    if (entry.name === "systemd") out.set("name=systemd", entry.name);
+    if (entry.name === "unified" && existsSync(`${root}/unified/cgroup.procs`)) out.set("unified", entry.name);
   }
   return out;
 }
