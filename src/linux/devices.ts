@@ -1,9 +1,10 @@
 // /dev contents: runc's default devices plus linux.devices. mknod as real root; inside a user
 // namespace mknod is refused, so the host's node is bind-mounted instead (as runc does).
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, rmSync } from "node:fs";
+import { chownSync, closeSync, existsSync, mkdirSync, openSync } from "node:fs";
+import { SysError } from "../sys/errors.ts";
 import * as sys from "../sys/linux.ts";
 import { MS } from "../sys/linux.ts";
-import { secureJoin } from "./rootfs.ts";
+import { secureJoin, withProcfd } from "./rootfs.ts";
 
 export interface DeviceSpec {
   path: string;
@@ -15,40 +16,55 @@ export interface DeviceSpec {
   gid?: number;
 }
 
+// runc's order (libcontainer/specconv AllowedDevices): it shows in a user namespace's mountinfo.
 export const DEFAULT_DEVICES: DeviceSpec[] = [
   { path: "/dev/null", type: "c", major: 1, minor: 3, fileMode: 0o666, uid: 0, gid: 0 },
-  { path: "/dev/zero", type: "c", major: 1, minor: 5, fileMode: 0o666, uid: 0, gid: 0 },
-  { path: "/dev/full", type: "c", major: 1, minor: 7, fileMode: 0o666, uid: 0, gid: 0 },
   { path: "/dev/random", type: "c", major: 1, minor: 8, fileMode: 0o666, uid: 0, gid: 0 },
-  { path: "/dev/urandom", type: "c", major: 1, minor: 9, fileMode: 0o666, uid: 0, gid: 0 },
+  { path: "/dev/full", type: "c", major: 1, minor: 7, fileMode: 0o666, uid: 0, gid: 0 },
   { path: "/dev/tty", type: "c", major: 5, minor: 0, fileMode: 0o666, uid: 0, gid: 0 },
+  { path: "/dev/zero", type: "c", major: 1, minor: 5, fileMode: 0o666, uid: 0, gid: 0 },
+  { path: "/dev/urandom", type: "c", major: 1, minor: 9, fileMode: 0o666, uid: 0, gid: 0 },
 ];
 
 const S_IFCHR = 0o020000, S_IFBLK = 0o060000, S_IFIFO = 0o010000;
-const makedev = (major: number, minor: number) =>
+const EEXIST = 17, EPERM = 1;
+export const makedev = (major: number, minor: number) =>
   ((minor & 0xff) | ((major & 0xfff) << 8) | ((minor & ~0xff) << 12)) >>> 0;
 
+/** The default devices the config does not redefine, then the config's in order (runc's createDevices). */
+export function devicesToCreate(devices: readonly DeviceSpec[]): DeviceSpec[] {
+  const own = new Set(devices.map((d) => d.path));
+  return [...DEFAULT_DEVICES.filter((d) => !own.has(d.path)), ...devices]
+    .filter((d) => d.path.replace(/\/+$/, "") !== "/dev/ptmx"); // a symlink to pts/ptmx, made later
+}
+
 export function createDevices(rootfs: string, devices: DeviceSpec[], userns: boolean) {
-  const byPath = new Map<string, DeviceSpec>();
-  for (const d of [...DEFAULT_DEVICES, ...devices]) byPath.set(d.path, d); // config overrides defaults
-  for (const d of byPath.values()) {
-    const dest = secureJoin(rootfs, d.path);
-    mkdirSync(dest.replace(/\/[^/]*$/, ""), { recursive: true, mode: 0o755 });
-    if (userns) bindDevice(d.path, dest);
-    else makeNode(d, dest);
+  const oldUmask = sys.umask(0); // the spec's modes are exact
+  try {
+    for (const d of devicesToCreate(devices)) {
+      const dest = secureJoin(rootfs, d.path);
+      mkdirSync(dest.replace(/\/[^/]*$/, ""), { recursive: true, mode: 0o755 });
+      if (userns) { bindDevice(d.path, dest); continue; }
+      try {
+        makeNode(d, dest);
+      } catch (e) {
+        if (e instanceof SysError && e.errno === EEXIST) continue; // kept, as runc does
+        if (e instanceof SysError && e.errno === EPERM) { bindDevice(d.path, dest); continue; }
+        throw e;
+      }
+    }
+  } finally {
+    sys.umask(oldUmask);
   }
 }
 
 function bindDevice(hostPath: string, dest: string) {
   if (!existsSync(dest)) closeSync(openSync(dest, "a", 0o644));
-  sys.mount(hostPath, dest, null, MS.BIND);
+  withProcfd(dest, (fd) => sys.mount(hostPath, fd, null, MS.BIND));
 }
 
 function makeNode(d: DeviceSpec, dest: string) {
   const kind = d.type === "b" ? S_IFBLK : d.type === "p" ? S_IFIFO : S_IFCHR;
-  const mode = d.fileMode ?? 0o666;
-  rmSync(dest, { force: true });
-  sys.mknod(dest, kind | (mode & 0o7777), makedev(d.major ?? 0, d.minor ?? 0));
-  chmodSync(dest, mode & 0o7777); // mknod honours the umask; the spec's mode does not
+  sys.mknod(dest, kind | ((d.fileMode ?? 0o666) & 0o7777), makedev(d.major ?? 0, d.minor ?? 0));
   chownSync(dest, d.uid ?? 0, d.gid ?? 0);
 }

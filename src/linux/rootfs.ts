@@ -2,7 +2,7 @@
 // "/", bind of the rootfs onto itself, the config's mounts with destinations resolved INSIDE the
 // rootfs, /dev (devices, /dev/pts/ptmx, symlinks), pivot_root (or chroot), then masked and
 // read-only paths and a read-only root. Runs in init, in the container's mount namespace.
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync } from "node:fs";
 import type { Mount } from "../spec/types.ts";
 import { during, RuntimeError, SysError } from "../sys/errors.ts";
 import * as sys from "../sys/linux.ts";
@@ -56,12 +56,13 @@ const PROPAGATION_FLAGS: Record<string, number> = {
 export function prepareRootfs(plan: RootfsPlan) {
   const rootProp = plan.propagation ? PROPAGATION_FLAGS[plan.propagation]! : MS.SLAVE | MS.REC;
   step("make / " + (plan.propagation ?? "rslave"), () => sys.mount(null, "/", null, rootProp));
+  // A shared parent would make pivot_root fail and propagate the rootfs bind to the host (runc).
+  step("make the rootfs' parent mount private", () => makeParentMountPrivate(plan.rootfs));
   // The rootfs must be a mount point for pivot_root; also keeps host mounts below it out.
   step(`bind rootfs "${plan.rootfs}"`, () => sys.mount(plan.rootfs, plan.rootfs, "bind", MS.BIND | MS.REC));
   let devIsBind = false;
   for (const [i, m] of plan.mounts.entries()) {
-    const dest = secureJoin(plan.rootfs, m.destination);
-    step(`mounts[${i}] ${m.type ?? "bind"} on "${m.destination}"`, () => mountOne(plan, m, dest));
+    step(`mounts[${i}] ${m.type ?? "bind"} on "${m.destination}"`, () => mountOne(plan, m));
     if (m.destination.replace(/\/+$/, "") === "/dev" && isBind(m.type, parseMountOptions(m.options))) devIsBind = true;
   }
   if (!devIsBind) {
@@ -73,6 +74,17 @@ export function prepareRootfs(plan: RootfsPlan) {
     });
     step("/dev symlinks", () => devSymlinks(dev));
   }
+}
+
+function makeParentMountPrivate(rootfs: string) {
+  let parent = "", optional = "";
+  for (const line of readFileSync("/proc/self/mountinfo", "utf8").trim().split("\n")) {
+    const f = line.split(" ");
+    const point = unescapeMountinfo(f[4]!);
+    const under = point === "/" || rootfs === point || rootfs.startsWith(`${point}/`);
+    if (under && point.length >= parent.length) { parent = point; optional = f.slice(6, f.indexOf("-")).join(" "); }
+  }
+  if (/(^| )shared:/.test(optional)) sys.mount(null, parent, null, MS.PRIVATE);
 }
 
 function devSymlinks(dev: string) {
@@ -87,37 +99,99 @@ function devSymlinks(dev: string) {
   }
 }
 
-function mountOne(plan: RootfsPlan, m: Mount, dest: string) {
+/**
+ * Run `fn` on "/proc/self/fd/N" of an O_PATH fd of `path` (already resolved inside the rootfs)
+ * after checking the fd really is that path: a symlink swapped in since the resolution cannot
+ * carry the mount outside the rootfs (runc's utils.WithProcfd).
+ */
+export function withProcfd(path: string, fn: (procfd: string) => void) {
+  const fd = sys.open(path, sys.O.PATH | sys.O.CLOEXEC | sys.O.NOFOLLOW);
+  try {
+    const procfd = `/proc/self/fd/${fd}`;
+    const real = readlinkSync(procfd);
+    if (real !== path) throw new RuntimeError(`possibly malicious path detected: "${path}" is "${real}"; refusing to mount on it`);
+    fn(procfd);
+  } finally {
+    sys.close(fd);
+  }
+}
+
+function mountOne(plan: RootfsPlan, m: Mount) {
   const o = parseMountOptions(m.options);
   const type = m.type ?? (isBind(m.type, o) ? "bind" : "none");
+  const data = (type !== "proc" && type !== "sysfs" && type !== "mqueue" && plan.mountLabel)
+    ? [o.data, `context="${plan.mountLabel}"`].filter(Boolean).join(",") : o.data;
   if (isBind(m.type, o)) {
     const source = m.source ?? "";
     let st;
     try { st = statSync(source); } catch (e) { throw new RuntimeError(`bind source "${source}": ${(e as Error).message.replace(/,.*$/, "")}`); }
+    const dest = secureJoin(plan.rootfs, m.destination);
+    checkProcMount(plan.rootfs, dest, source);
     createMountPoint(dest, st.isDirectory());
-    sys.mount(source, dest, null, MS.BIND | (o.flags & MS.REC));
+    withProcfd(dest, (fd) => sys.mount(source, fd, null, o.flags | MS.BIND, data || undefined));
+    applyPropagation(dest, o.propagation);
     // A bind ignores every other flag: remount to apply ro, nosuid, … (keeping locked ones in a userns).
-    const extra = o.flags & ~(MS.BIND | MS.REC | MS.REMOUNT);
-    if (extra) sys.mount(null, dest, null, extra | MS.BIND | MS.REMOUNT | lockedFlags(dest, plan.userns));
-  } else if (type === "cgroup" || type === "cgroup2") {
-    createMountPoint(dest, true);
-    mountCgroup(dest, o.flags, plan.cgroupns);
-  } else {
-    createMountPoint(dest, true);
-    let data = o.data;
-    if (plan.mountLabel && type !== "proc" && type !== "sysfs") data = data ? `${data},context="${plan.mountLabel}"` : `context="${plan.mountLabel}"`;
-    try {
-      sys.mount(m.source ?? type, dest, type, o.flags, data || undefined);
-    } catch (e) {
-      // sysfs in a user namespace without its own network namespace: runc falls back to a bind of /sys.
-      if (type === "sysfs" && e instanceof SysError && e.errno === 1 /* EPERM */) {
-        sys.mount("/sys", dest, null, MS.BIND | MS.REC);
-        sys.mount(null, dest, null, MS.BIND | MS.REMOUNT | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC);
-      } else throw e;
-    }
+    if (o.flags & ~(MS.BIND | MS.REC | MS.REMOUNT))
+      withProcfd(dest, (fd) => sys.mount(source, fd, null, o.flags | MS.BIND | MS.REMOUNT | lockedFlags(dest, plan.userns)));
+    if (o.attrSet || o.attrClear) withProcfd(dest, (fd) => sys.mountSetattr(fd, o.attrSet, o.attrClear));
+    return;
   }
-  for (const prop of o.propagation) sys.mount(null, dest, null, prop);
-  if (o.attrSet || o.attrClear) sys.mountSetattr(dest, o.attrSet, o.attrClear);
+  const dest = secureJoin(plan.rootfs, m.destination);
+  if (type === "cgroup" || type === "cgroup2") {
+    mkdirSync(dest, { recursive: true, mode: 0o755 });
+    mountCgroup(dest, o.flags, o.propagation, plan.cgroupns);
+    return;
+  }
+  if (type === "proc" || type === "sysfs") {
+    // never mount these through a symlink or onto a file (runc)
+    try { if (!lstatSync(dest).isDirectory()) throw new RuntimeError(`filesystem "${type}" must be mounted on an ordinary directory`); }
+    catch (e) { if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e; }
+  } else if (type !== "mqueue" && type !== "tmpfs") {
+    checkProcMount(plan.rootfs, dest, m.source ?? "");
+  }
+  let before;
+  try { before = statSync(dest); } catch { /* created below */ }
+  mkdirSync(dest, { recursive: true, mode: 0o755 });
+  // tmpfs is mounted read-write and made read-only in finalizeRootfs, after the chmod below
+  // (and, for /dev, after the device nodes): runc's mountPropagate.
+  const delayReadonly = type === "tmpfs" || isDev(m.destination);
+  const flags = delayReadonly ? o.flags & ~MS.RDONLY : o.flags;
+  try {
+    withProcfd(dest, (fd) => sys.mount(m.source ?? type, fd, type, flags, data || undefined));
+  } catch (e) {
+    // sysfs in a user namespace without its own network namespace: runc falls back to a bind of /sys.
+    if (!(type === "sysfs" && e instanceof SysError && e.errno === 1 /* EPERM */)) throw e;
+    sys.mount("/sys", dest, null, MS.BIND | MS.REC);
+    sys.mount(null, dest, null, MS.BIND | MS.REMOUNT | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC);
+  }
+  // a tmpfs over an existing directory takes that directory's mode (runc)
+  if (type === "tmpfs" && before) chmodSync(dest, before.mode & 0o7777);
+  applyPropagation(dest, o.propagation);
+  if (o.attrSet || o.attrClear) withProcfd(dest, (fd) => sys.mountSetattr(fd, o.attrSet, o.attrClear));
+}
+
+const isDev = (destination: string) => destination.replace(/\/+$/, "") === "/dev";
+
+function applyPropagation(dest: string, propagation: number[]) {
+  if (propagation.length) withProcfd(dest, (fd) => { for (const prop of propagation) sys.mount(null, fd, null, prop); });
+}
+
+// Only these files under /proc may be bind-mounted over (lxcfs), /proc itself only by a proc (runc).
+const PROC_FILES_ALLOWED = ["cpuinfo", "diskstats", "meminfo", "stat", "swaps", "uptime", "loadavg", "slabinfo", "net/dev"];
+
+function checkProcMount(rootfs: string, dest: string, source: string) {
+  const proc = `${rootfs}/proc`;
+  if (dest !== proc && !dest.startsWith(`${proc}/`)) return;
+  if (dest === proc) {
+    if (source === "proc" || isProcFs(source)) return;
+    throw new RuntimeError(`"${dest}" cannot be mounted because it is not of type proc`);
+  }
+  if (PROC_FILES_ALLOWED.some((f) => dest === `${proc}/${f}`)) return;
+  throw new RuntimeError(`"${dest}" cannot be mounted because it is inside /proc`);
+}
+
+function isProcFs(path: string): boolean {
+  try { return readFileSync("/proc/self/mountinfo", "utf8").split("\n").some((l) => l.split(" ")[4] === path && l.includes(" - proc ")); } catch { return false; }
 }
 
 /**
@@ -141,39 +215,84 @@ function createMountPoint(dest: string, directory: boolean) {
   if (existsSync(dest)) return;
   if (directory) { mkdirSync(dest, { recursive: true, mode: 0o755 }); return; }
   mkdirSync(dest.replace(/\/[^/]*$/, "") || "/", { recursive: true, mode: 0o755 });
-  closeSync(openSync(dest, "a", 0o644));
+  closeSync(openSync(dest, "a", 0o755)); // runc: O_CREAT 0755 (under the umask)
 }
 
-/** Cgroup mount: cgroup2 on a unified host; on v1/hybrid a tmpfs with one mount per hierarchy. */
-function mountCgroup(dest: string, flags: number, cgroupns: boolean) {
-  const hostIsV2 = existsSync("/sys/fs/cgroup/cgroup.controllers");
-  if (hostIsV2) {
+/**
+ * Cgroup mount (runc 1.1.5 mountCgroupV1/V2): cgroup2 on a unified host. On v1/hybrid a
+ * nosuid,nodev,noexec tmpfs (never read-only: runc leaves it rw) with one entry per v1 hierarchy:
+ * in a cgroup namespace a fresh cgroup mount, otherwise a bind of the container's OWN cgroup
+ * directory (never the hierarchy's root, which would show the host's whole tree), remounted with
+ * the mount's flags. runc mounts no cgroup2 "unified" entry on a hybrid host; neither do we.
+ */
+function mountCgroup(dest: string, flags: number, propagation: number[], cgroupns: boolean) {
+  if (existsSync("/sys/fs/cgroup/cgroup.controllers")) {
     sys.mount("cgroup2", dest, "cgroup2", flags);
     return;
   }
-  sys.mount("tmpfs", dest, "tmpfs", flags & ~MS.RDONLY, "mode=755");
-  const hierarchies = readFileSync("/proc/self/mountinfo", "utf8")
-    .trim().split("\n").map((l) => l.split(" ")).filter((f) => f.includes("cgroup") && f[f.indexOf("-") + 1] === "cgroup");
-  for (const f of hierarchies) {
-    const superOpts = f[f.indexOf("-") + 3]!.split(",");
-    const controllers = superOpts.filter((o) => !["rw", "ro", "nosuid", "nodev", "noexec", "relatime", "xattr"].includes(o) && !o.startsWith("release_agent"));
-    const name = f[4]!.split("/").pop()!;
+  const DEFAULT_FLAGS = MS.NOSUID | MS.NODEV | MS.NOEXEC;
+  const before = statSync(dest); // sysfs' /sys/fs/cgroup (0555): runc's tmpfs takes its mode
+  sys.mount("tmpfs", dest, "tmpfs", DEFAULT_FLAGS, "mode=755"); // its propagation: by mountOne
+  chmodSync(dest, before.mode & 0o7777);
+  const own = ownCgroups(readFileSync("/proc/self/cgroup", "utf8"));
+  for (const h of cgroupV1Hierarchies(readFileSync("/proc/self/mountinfo", "utf8"))) {
+    const name = h.mountPoint.split("/").pop()!;
     const dir = `${dest}/${name}`;
-    mkdirSync(dir, { recursive: true });
-    if (cgroupns) sys.mount("cgroup", dir, "cgroup", flags, controllers.join(","));
-    else sys.mount(f[4]!, dir, null, MS.BIND | MS.REC);
-    if (!cgroupns && flags & MS.RDONLY) sys.mount(null, dir, null, MS.BIND | MS.REMOUNT | MS.RDONLY | (flags & (MS.NOSUID | MS.NODEV | MS.NOEXEC)));
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    if (cgroupns) {
+      const data = name === "systemd" ? "name=systemd" : name;
+      sys.mount(name === "systemd" ? "systemd" : "cgroup", dir, "cgroup", DEFAULT_FLAGS | (flags & MS.RDONLY), data);
+    } else {
+      const path = h.subsystems.map((s) => own.get(s)).find((p) => p !== undefined);
+      if (path === undefined) throw new RuntimeError(`cgroup "${h.subsystems.join(",")}": not in /proc/self/cgroup`);
+      const relative = relativeTo(h.root, path);
+      const source = relative ? `${h.mountPoint}/${relative}` : h.mountPoint;
+      const bindFlags = MS.BIND | MS.REC | flags;
+      sys.mount(source, dir, null, bindFlags);
+      if (flags & ~(MS.REC | MS.REMOUNT | MS.BIND)) sys.mount(source, dir, null, bindFlags | MS.REMOUNT);
+      for (const prop of propagation) sys.mount(null, dir, null, prop);
+    }
     // co-mounted controllers get symlinks: cpu -> cpu,cpuacct
-    if (name.includes(",")) for (const c of name.split(",")) try { symlinkSync(name, `${dest}/${c}`); } catch {}
+    if (name.includes(",")) for (const c of name.split(",")) {
+      try { symlinkSync(name, `${dest}/${c}`); } catch (e) { if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e; }
+    }
   }
-  const unified = "/sys/fs/cgroup/unified";
-  if (existsSync(`${unified}/cgroup.procs`) && !existsSync(`${dest}/unified`)) {
-    mkdirSync(`${dest}/unified`);
-    if (cgroupns) sys.mount("cgroup2", `${dest}/unified`, "cgroup2", flags);
-    else sys.mount(unified, `${dest}/unified`, null, MS.BIND);
-  }
-  if (flags & MS.RDONLY) sys.mount(null, dest, null, MS.REMOUNT | MS.RDONLY | (flags & (MS.NOSUID | MS.NODEV | MS.NOEXEC)));
 }
+
+export interface CgroupV1Hierarchy { mountPoint: string; root: string; subsystems: string[] }
+
+/** The v1 hierarchies in a mountinfo text: subsystems are the super options naming controllers. */
+export function cgroupV1Hierarchies(mountinfo: string): CgroupV1Hierarchy[] {
+  const found: CgroupV1Hierarchy[] = [];
+  const seen = new Set<string>();
+  for (const line of mountinfo.split("\n")) {
+    const f = line.split(" ");
+    const dash = f.indexOf("-");
+    if (dash < 0 || f[dash + 1] !== "cgroup") continue;
+    const subsystems = (f[dash + 3] ?? "").split(",").filter((o) =>
+      o.startsWith("name=") || !["rw", "ro", "nosuid", "nodev", "noexec", "relatime", "xattr", "noprefix", "clone_children", "cpuset_v2_mode"].includes(o) && !o.includes("="));
+    const key = subsystems.join(",");
+    if (seen.has(key)) continue; // the same hierarchy mounted twice: the first one, as runc
+    seen.add(key);
+    found.push({ mountPoint: unescapeMountinfo(f[4]!), root: unescapeMountinfo(f[3]!), subsystems });
+  }
+  return found;
+}
+
+/** /proc/self/cgroup → controller (or "name=…") → path; "cpu,cpuacct" lines give both names. */
+export function ownCgroups(text: string): Map<string, string> {
+  const own = new Map<string, string>();
+  for (const line of text.trim().split("\n")) {
+    const [, controllers = "", ...path] = line.split(":");
+    for (const c of controllers.split(",")) if (c) own.set(c, path.join(":"));
+  }
+  return own;
+}
+
+const relativeTo = (root: string, path: string) =>
+  root === "/" ? path.replace(/^\/+/, "") : path.startsWith(`${root}/`) ? path.slice(root.length + 1) : path === root ? "" : path.replace(/^\/+/, "");
+
+const unescapeMountinfo = (field: string) => field.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
 
 /** pivot_root into the rootfs and detach the old root (runc's pivotRoot: no temp dir needed). */
 export function enterRootfs(plan: RootfsPlan) {
@@ -201,11 +320,19 @@ export function enterRootfs(plan: RootfsPlan) {
   });
 }
 
-/** After pivot_root: masked paths, read-only paths, read-only root (runc's order). */
+/**
+ * After pivot_root, in runc's order: read-only tmpfs and /dev (mounted rw so they could be filled),
+ * read-only root, read-only paths, masked paths.
+ */
 export function finalizeRootfs(plan: RootfsPlan) {
+  for (const m of plan.mounts) {
+    const o = parseMountOptions(m.options);
+    if (!(o.flags & MS.RDONLY) || !(m.type === "tmpfs" || isDev(m.destination)) || isBind(m.type, o)) continue;
+    step(`remount "${m.destination}" read-only`, () => sys.mount(null, m.destination, null, o.flags | MS.REMOUNT | MS.BIND | MS.RDONLY));
+  }
+  if (plan.readonly) step("read-only root", () => sys.mount(null, "/", null, MS.BIND | MS.REMOUNT | MS.RDONLY | lockedFlags("/", plan.userns)));
   for (const path of plan.readonlyPaths) step(`readonly path "${path}"`, () => readonlyPath(path));
   for (const path of plan.maskedPaths) step(`masked path "${path}"`, () => maskPath(path, plan.mountLabel));
-  if (plan.readonly) step("read-only root", () => sys.mount(null, "/", null, MS.BIND | MS.REMOUNT | MS.RDONLY | lockedFlags("/", plan.userns)));
 }
 
 function readonlyPath(path: string) {
