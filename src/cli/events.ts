@@ -1,44 +1,59 @@
+import { runcEventLine, runcStatsData } from "../cgroups/events-json.ts";
 import { cgroupOf } from "../container/cgroup.ts";
 import { statusOf } from "../container/lifecycle.ts";
 import { RuntimeError } from "../sys/errors.ts";
 import { type Command, requireId } from "./index.ts";
 
-/** runc's duration syntax for --interval: 5s, 500ms, 1m. */
+const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, "µs": 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Go's time.ParseDuration syntax for --interval ("5s", "500ms", "1m30s"); must be > 0, as runc checks. */
 export function parseInterval(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text);
-  if (!m) throw new RuntimeError(`--interval: invalid duration "${text}"`);
-  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as "ms"];
+  const parts = [...text.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/g)];
+  if (!parts.length || parts.map((p) => p[0]).join("") !== text)
+    throw new RuntimeError(`--interval: invalid duration "${text}"`);
+  const ms = parts.reduce((sum, p) => sum + Number(p[1]) * UNIT_MS[p[2]!]!, 0);
+  if (!(ms > 0)) throw new RuntimeError("duration interval must be greater than 0");
+  return ms;
 }
 
 export default {
-  meta: { name: "events", description: "print resource stats and OOM events as JSON lines" },
+  meta: { name: "events", description: "print resource stats and OOM events as JSON lines (runc's format)" },
   args: {
     stats: { type: "boolean", description: "print the stats once and exit" },
     interval: { type: "string", description: "stats interval (default 5s)", default: "5s" },
   },
   async run(ctx, inv) {
     const id = requireId(inv, "events");
+    const interval = parseInterval(inv.flags.interval as string);
     const state = ctx.store.read(id);
+    if (statusOf(ctx, state) === "stopped") throw new RuntimeError(`container with id ${id} is not running`);
     const cg = cgroupOf(state);
     if (!cg) throw new RuntimeError("container has no cgroup");
-    const emit = (type: string, data?: unknown) =>
-      process.stdout.write(`${JSON.stringify({ type, id, ...(data === undefined ? {} : { data }) })}\n`);
+    const emit = (type: "stats" | "oom", data?: unknown) => process.stdout.write(runcEventLine({ type, id, data }));
     if (inv.flags.stats) {
-      emit("stats", cg.stats());
+      emit("stats", runcStatsData(cg.stats()));
       return 0;
     }
-    const interval = parseInterval(inv.flags.interval as string);
+    // OOM kills are polled from the kernel's counter (v1 memory.oom_control, v2 memory.events),
+    // which also catches kills between two polls; stats every `interval`; ends when the container stops.
     let ooms = cg.oomCount();
     let nextStats = 0;
-    while (statusOf(ctx, state) !== "stopped") {
-      const now = Date.now();
+    const reportOoms = () => {
       const seen = cg.oomCount();
-      if (seen > ooms) { emit("oom"); ooms = seen; }
-      if (now >= nextStats) { emit("stats", cg.stats()); nextStats = now + interval; }
-      await Bun.sleep(Math.min(200, interval));
+      for (; ooms < seen; ooms++) emit("oom");
+    };
+    while (statusOf(ctx, state) !== "stopped" && cg.exists()) {
+      try {
+        reportOoms();
+        const now = Date.now();
+        if (now >= nextStats) { emit("stats", runcStatsData(cg.stats())); nextStats = now + interval; }
+      } catch (e) {
+        if (!cg.exists()) break; // deleted while we read it
+        throw e;
+      }
+      await Bun.sleep(Math.min(100, interval));
     }
-    const seen = cg.oomCount();
-    if (seen > ooms) emit("oom");
+    try { reportOoms(); } catch { /* the cgroup went with the container */ }
     return 0;
   },
 } satisfies Command;

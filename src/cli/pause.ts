@@ -9,7 +9,9 @@ export default {
   run(ctx, inv) {
     withContainer(ctx, requireId(inv, "pause"), (state, status) => {
       if (status !== "running" && status !== "created") throw new RuntimeError(`container not running`);
-      cgroupOf(state)!.freeze();
+      const cg = cgroupOf(state);
+      if (!cg) throw new RuntimeError("container has no cgroup");
+      cg.freeze();
     });
     return 0;
   },

@@ -9,7 +9,9 @@ export default {
   run(ctx, inv) {
     withContainer(ctx, requireId(inv, "resume"), (state, status) => {
       if (status !== "paused") throw new RuntimeError("container not paused");
-      cgroupOf(state)!.thaw();
+      const cg = cgroupOf(state);
+      if (!cg) throw new RuntimeError("container has no cgroup");
+      cg.thaw();
     });
     return 0;
   },
