@@ -1,0 +1,133 @@
+// Isolation seen from inside real containers: symlinked mount destinations stay in the rootfs,
+// only stdio reaches the process, masked and read-only paths, linux.devices nodes, the lab
+// bundle, and a failed bind that leaves nothing behind. Needs root (and busybox-static).
+import { afterAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { leftovers, makeBundle, makeRoot, md, processesMentioning, REPO, removeBundle, uniqueId } from "./lib.ts";
+
+const root = makeRoot();
+const bundles: string[] = [];
+afterAll(() => {
+  for (const b of bundles) removeBundle(b);
+  rmSync(root, { recursive: true, force: true });
+});
+
+function run(edit: Parameters<typeof makeBundle>[0], script: string, prepare?: (rootfs: string) => void) {
+  const bundle = makeBundle(edit, ["sh", "-c", script]);
+  bundles.push(bundle);
+  prepare?.(`${bundle}/rootfs`);
+  const id = uniqueId("iso");
+  const result = md(root, ["run", "-b", bundle, id]);
+  return { ...result, id, bundle };
+}
+
+describe("mount destinations through symlinks stay inside the rootfs", () => {
+  test("absolute (/etc/evil -> /) and relative (../../..) links", () => {
+    const host = mkdtempSync(`${tmpdir()}/md-host-target-`);
+    writeFileSync(`${host}/marker`, "host");
+    const r = run((s) => {
+      s.mounts!.push(
+        { destination: `/etc/evil${host}`, type: "tmpfs", source: "tmpfs", options: ["size=64k"] },
+        { destination: "/etc/evil2/bound", type: "bind", source: "/etc/hostname", options: ["bind", "ro"] },
+      );
+    }, `grep -E ' (${host}|/tmp/bound) ' /proc/self/mountinfo | cut -d' ' -f5,9; ls ${host}`, (rootfs) => {
+      symlinkSync("/", `${rootfs}/etc/evil`);
+      symlinkSync("../../../../../../tmp", `${rootfs}/etc/evil2`);
+    });
+    try {
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      // inside: the tmpfs is on <rootfs>/<host path>, the bind on <rootfs>/tmp/bound
+      const [tmpfsLine, bindLine] = r.stdout.split("\n");
+      expect(tmpfsLine).toBe(`${host} tmpfs`);
+      expect(bindLine).toMatch(/^\/tmp\/bound \S+$/);
+      expect(existsSync(`${r.bundle}/rootfs${host}`)).toBe(true);
+      expect(existsSync(`${r.bundle}/rootfs/tmp/bound`)).toBe(true);
+      // the host: untouched, nothing mounted there
+      expect(readdirSync(host)).toEqual(["marker"]);
+      expect(readFileSync(`${host}/marker`, "utf8")).toBe("host");
+      expect(existsSync("/tmp/bound")).toBe(false);
+      expect(readFileSync("/proc/self/mountinfo", "utf8")).not.toContain(host);
+    } finally {
+      rmSync(host, { recursive: true, force: true });
+    }
+  });
+});
+
+test("/proc/self/fd of the container's process holds only 0, 1, 2", () => {
+  // pid 1 is the shell (the `; true` keeps it from exec'ing ls); ls lists pid 1's fds
+  const r = run(() => {}, "ls /proc/1/fd; true");
+  expect(r.stderr).toBe("");
+  expect(r.stdout.split("\n").filter(Boolean)).toEqual(["0", "1", "2"]);
+});
+
+describe("masked and read-only paths", () => {
+  test("masked files read as /dev/null, masked directories are empty read-only tmpfs", () => {
+    const r = run((s) => { s.linux!.maskedPaths!.push("/proc/kcore", "/proc/does-not-exist"); },
+      "for f in /proc/keys /proc/timer_list; do stat -c '%n %t:%T' $f; wc -c < $f; done; " +
+      "ls -A /proc/acpi | wc -l; touch /proc/acpi/x 2>&1; [ -e /proc/kcore ] && stat -c '%n %t:%T' /proc/kcore; true");
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split("\n");
+    expect(lines.slice(0, 6)).toEqual(["/proc/keys 1:3", "0", "/proc/timer_list 1:3", "0", "0", "touch: /proc/acpi/x: Read-only file system"]);
+    if (existsSync("/proc/kcore")) expect(lines[6]).toBe("/proc/kcore 1:3");
+  });
+
+  test("read-only paths refuse writes, even from root", () => {
+    const r = run((s) => { s.process!.capabilities = undefined; s.linux!.readonlyPaths!.push("/proc/missing-is-skipped"); },
+      "echo 1 > /proc/sys/net/ipv4/ip_forward; echo h > /proc/sysrq-trigger; grep -E ' /proc/(sys|bus|fs|irq) ' /proc/self/mountinfo | cut -d' ' -f5,6");
+    expect(r.stderr).toContain("/proc/sys/net/ipv4/ip_forward: Read-only file system");
+    expect(r.stdout.trim().split("\n").sort()).toEqual(["/proc/bus ro,relatime", "/proc/fs ro,relatime", "/proc/irq ro,relatime", "/proc/sys ro,relatime"]);
+  });
+});
+
+test("linux.devices are created with their type, mode, owner and numbers", () => {
+  const r = run((s) => {
+    s.linux!.devices = [
+      { path: "/dev/mynull", type: "c", major: 1, minor: 3, fileMode: 0o640, uid: 1000, gid: 5 },
+      { path: "/dev/sub/dir/blk", type: "b", major: 7, minor: 300, fileMode: 0o600 },
+      { path: "/dev/myfifo", type: "p", fileMode: 0o604 },
+      { path: "/dev/zero", type: "c", major: 1, minor: 5, fileMode: 0o600 }, // overrides the default's mode
+    ];
+  }, "stat -c '%n %A %u:%g %t:%T' /dev/mynull /dev/sub/dir/blk /dev/myfifo /dev/zero /dev/null");
+  expect(r.stderr).toBe("");
+  expect(r.stdout.trim().split("\n")).toEqual([
+    "/dev/mynull crw-r----- 1000:5 1:3",
+    "/dev/sub/dir/blk brw------- 0:0 7:12c",
+    "/dev/myfifo prw----r-- 0:0 0:0",
+    "/dev/zero crw------- 0:0 1:5",
+    "/dev/null crw-rw-rw- 0:0 1:3",
+  ]);
+});
+
+test("the lab bundle: only CAP_NET_BIND_SERVICE, /proc/sys masked, 64M memory", () => {
+  const id = uniqueId("lab");
+  const r = md(root, ["run", "-b", `${REPO}/bundles/lab`, id]);
+  expect(r.stderr).toBe("");
+  expect(r.code).toBe(0);
+  expect(r.stdout.trim().split("\n")).toEqual([
+    "CapInh:\t0000000000000400", "CapPrm:\t0000000000000400", "CapEff:\t0000000000000400",
+    "CapBnd:\t0000000000000400", "CapAmb:\t0000000000000400", "NoNewPrivs:\t1", String(64 * 1024 * 1024), "0",
+  ]);
+});
+
+describe("a bind source that does not exist", () => {
+  test("fails naming the path and leaves no state, cgroup, mount or process", () => {
+    const missing = `/nonexistent-${process.pid}/source`;
+    const bundle = makeBundle((s) => {
+      s.mounts!.push({ destination: "/mnt/x", type: "bind", source: missing, options: ["rbind"] });
+      s.linux!.cgroupsPath = undefined;
+    }, ["sh", "-c", "true"]);
+    bundles.push(bundle);
+    const id = uniqueId("missing-bind");
+    const r = md(root, ["run", "-b", bundle, id]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(`bind source \\"${missing}\\": ENOENT`); // escaped: a logrus line
+    expect(r.stderr).toContain("mounts[7]");
+    expect(leftovers(root, id)).toEqual([]);
+    expect(processesMentioning(id)).toEqual([]);
+    expect(readFileSync("/proc/self/mountinfo", "utf8")).not.toContain(`${bundle}/rootfs`);
+    mkdirSync(`${root}/probe-dir-is-writable`); // the root itself stays usable
+  });
+});
