@@ -84,7 +84,7 @@ export const BUNDLES: BundleCase[] = [
     rootfsOwner: 100000,
     documented: [{
       runc: "drwxrwxrwt 0:65534 0:0 /dev/mqueue", minidocker: "drwxrwxrwt 0:0 0:0 /dev/mqueue",
-      doc: "docs/differences.md#user-namespace-mounts-are-made-as-root-root",
+      doc: "docs/differences.md#user-namespace-mounts-are-made-as-rootroot",
     }],
     spec: () => probeSpec((s) => {
       s.linux!.namespaces!.push({ type: "user" });
