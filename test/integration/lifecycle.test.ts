@@ -2,7 +2,7 @@
 // start → running → exit → stopped → delete leaves nothing; run's exit codes; kill; delete --force;
 // what the container sees (PID 1, hostname, mounts, ids, env, cwd); user and joined namespaces.
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import type { Spec } from "../../src/spec/types.ts";
 import { leftovers, makeBundle, makeRoot, md, removeBundle, uniqueId } from "./lib.ts";
 
@@ -167,6 +167,26 @@ describe("namespaces", () => {
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split("\n").map((l) => l.trim().split(/\s+/).join(" "));
     expect(lines).toEqual(["0 100000 65536", "0 100000 65536", "0"]);
+  });
+
+  test("time namespace with offsets, and a cgroup namespace rooted at the container's cgroup", () => {
+    const b = bundle((s) => {
+      s.linux!.namespaces!.push({ type: "time" }, { type: "cgroup" });
+      s.linux!.timeOffsets = { boottime: { secs: 86400 * 30, nanosecs: 0 }, monotonic: { secs: 86400 * 30, nanosecs: 0 } };
+    }, ["sh", "-c", "cut -d' ' -f1 /proc/uptime; readlink /proc/self/ns/time; grep -c ':/$' /proc/self/cgroup; wc -l < /proc/self/cgroup"]);
+    const r = md(root, ["run", "-b", b, uniqueId("timens")]);
+    expect(r.stderr).toBe("");
+    const [uptime, timeNs, rootPaths, allPaths] = r.stdout.trim().split("\n");
+    const hostUptime = Number(readFileSync("/proc/uptime", "utf8").split(" ")[0]);
+    expect(Number(uptime) - hostUptime).toBeGreaterThan(86400 * 30 - 60);
+    expect(timeNs).not.toBe(readlinkSync("/proc/self/ns/time"));
+    expect(rootPaths!.trim()).toBe(allPaths!.trim()); // every hierarchy shows "/" inside
+  });
+
+  test("--no-pivot: chroot instead of pivot_root still gives the container its root", () => {
+    const r = md(root, ["run", "--no-pivot", "-b", bundle(undefined, ["sh", "-c", "echo /*"]), uniqueId("nopivot")]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout.trim()).toBe("/bin /dev /etc /home /proc /root /sbin /sys /tmp /usr");
   });
 
   test("joining a network namespace by path: the container sees that namespace's interface", () => {
