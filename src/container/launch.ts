@@ -6,6 +6,8 @@ import { type SpawnRequest, spawnInit, type Spawned } from "../stages/spawn.ts";
 import { RuntimeError } from "../sys/errors.ts";
 import * as sys from "../sys/linux.ts";
 import { procStat } from "../state/store.ts";
+import { applyRlimits } from "../linux/rlimits.ts";
+import { linuxProcessSys } from "../sys/process.ts";
 
 /** How to run our own binary again: the compiled executable, or bun + main.ts in development. */
 export function selfCommand(): { exePath: string; argv: string[] } {
@@ -37,6 +39,8 @@ export function launchInit(req: Omit<SpawnRequest, "exePath" | "argv" | "env">, 
   const startTime = procStat(pid)?.startTime ?? "";
   const alive = () => existsSync(`/proc/${pid}`) && procStat(pid)?.state !== "Z";
   try {
+    // rlimits from the parent, like runc: inside a user namespace init could not raise a hard limit.
+    applyRlimits(linuxProcessSys, plan.process.rlimits, pid);
     h.onSpawned(pid);
     channel.send(plan as never);
     for (;;) {

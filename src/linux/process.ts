@@ -34,7 +34,7 @@ export function applyProcess(proc: Process, opts: ProcessOptions): PreparedProce
   if (!opts.noNewKeyring) joinSessionKeyring();
   // HOME from the container's /etc/passwd, read as root (runc does it before the switch).
   const env = envWithHome(psys, proc.env ?? [], proc.user?.uid ?? 0);
-  step("process", () => prepareProcess(psys, proc));
+  step("process", () => prepareProcess(psys, proc, true)); // rlimits: set on us by the parent
   step("process", () => restrictProcess(psys, proc));
   const loadFilter = () => {
     if (!opts.seccomp) return;
