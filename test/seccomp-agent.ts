@@ -3,7 +3,6 @@
 // (val 0, error 0) without running the syscall, print {state, nr} as JSON and exit.
 import { dlopen, FFIType, ptr } from "bun:ffi";
 import { unlinkSync } from "node:fs";
-import { sockaddrUnix } from "../src/linux/seccomp/sys.ts";
 
 const { i32, u64, ptr: p } = FFIType;
 const c = dlopen("libc.so.6", {
@@ -19,7 +18,9 @@ const must = (rc: number, what: string) => { if (rc < 0) throw new Error(`${what
 const path = process.argv[2]!;
 try { unlinkSync(path); } catch {}
 const server = must(c.socket(1, 1, 0), "socket");
-const addr = sockaddrUnix(path);
+const addr = Buffer.alloc(110); // struct sockaddr_un { sa_family_t AF_UNIX; char sun_path[108] }
+addr.writeUInt16LE(1, 0);
+addr.write(path, 2);
 must(c.bind(server, ptr(addr), addr.length), "bind");
 must(c.listen(server, 1), "listen");
 const ready = Buffer.from("listening\n");

@@ -6,7 +6,7 @@ import { ptr } from "bun:ffi";
 import { errno, libc } from "../ffi/libc.ts";
 import { compileSeccomp } from "../src/linux/seccomp/index.ts";
 import { loadSeccomp } from "../src/linux/seccomp/load.ts";
-import { sendToSeccompAgent } from "../src/linux/seccomp/agent.ts";
+import { connectToSeccompAgent, sendToSeccompAgent } from "../src/linux/seccomp/agent.ts";
 
 const PR_SET_NO_NEW_PRIVS = 38;
 const [profilePath, ...command] = process.argv.slice(2);
@@ -15,7 +15,7 @@ const compiled = compileSeccomp(profile);
 if (libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) !== 0) throw new Error(`prctl: errno ${errno()}`);
 const notifyFd = loadSeccomp(compiled.program, compiled.flags);
 if (notifyFd >= 0) {
-  sendToSeccompAgent(profile.listenerPath, notifyFd, {
+  sendToSeccompAgent(connectToSeccompAgent(profile.listenerPath), notifyFd, {
     ociVersion: "1.2.0", pid: process.pid, metadata: profile.listenerMetadata ?? "",
     state: { ociVersion: "1.2.0", id: "seccomp-test", status: "creating", pid: process.pid, bundle: "/" },
   });

@@ -161,6 +161,20 @@ export function execve(path: string, argv: string[], env: string[]): never {
   throw new SysError("exec", e, path);
 }
 
+/** memfd_create(name, MFD_CLOEXEC): an anonymous file, e.g. for a library that writes to an fd. */
+export function memfdCreate(name: string): number {
+  return check(syscall(NR.memfd_create, ptr(cstr(name)), 1 /* MFD_CLOEXEC */), "memfd_create", name);
+}
+
+/**
+ * seccomp(SECCOMP_SET_MODE_FILTER, flags, &(struct sock_fprog){len, filter}) on the calling
+ * thread; returns its result (the notify fd with SECCOMP_FILTER_FLAG_NEW_LISTENER).
+ */
+export function seccompSetModeFilter(program: Uint8Array, flags: number): number {
+  const fprog = new BigUint64Array([BigInt(program.length / 8), BigInt(ptr(program))]); // u16 len (+6 padding), filter *
+  return check(syscall(NR.seccomp, 1 /* SECCOMP_SET_MODE_FILTER */, flags, ptr(fprog)), "seccomp(SECCOMP_SET_MODE_FILTER)");
+}
+
 /** Mark every fd from `from` up close-on-exec (close_range CLOSE_RANGE_CLOEXEC). */
 export function cloexecFrom(from: number) {
   check(syscall(NR.close_range, from, 0xffffffff, 4 /* CLOSE_RANGE_CLOEXEC */), "close_range");

@@ -1,8 +1,7 @@
 // Parent side of SCMP_ACT_NOTIFY with linux.seccomp.listenerPath (config-linux.md "Seccomp",
 // runtime.md "Container process state"): hand the notify fd and the container process state to
 // the seccomp agent listening on the unix socket.
-import { libc } from "../../../ffi/libc.ts";
-import { connectUnix, sendWithFd } from "./sys.ts";
+import { close, connectUnix, sendFd } from "../../sys/linux.ts";
 
 export interface ContainerProcessState {
   ociVersion: string;
@@ -12,17 +11,17 @@ export interface ContainerProcessState {
   state: object;
 }
 
+/** Connect to the agent's socket (AF_UNIX, SOCK_STREAM); throws SysError naming the path. */
+export const connectToSeccompAgent = (listenerPath: string): number => connectUnix(listenerPath);
+
 /**
- * Connect to listenerPath (AF_UNIX, SOCK_STREAM) and send, in one sendmsg, the JSON state as
- * payload and notifyFd as SCM_RIGHTS. `fds` defaults to ["seccompFd"], the spec's name for it.
+ * Send, in one sendmsg on a connected agent socket, the JSON state as payload and notifyFd as
+ * SCM_RIGHTS, then close the socket. `fds` defaults to ["seccompFd"], the spec's name for it.
  */
-export function sendToSeccompAgent(listenerPath: string, notifyFd: number, containerProcessState: object): void {
-  const state = { fds: ["seccompFd"], ...(containerProcessState as ContainerProcessState) };
-  const payload = Buffer.from(JSON.stringify(state));
-  const socket = connectUnix(listenerPath);
+export function sendToSeccompAgent(agentSocket: number, notifyFd: number, containerProcessState: ContainerProcessState): void {
   try {
-    sendWithFd(socket, payload, notifyFd, listenerPath);
+    sendFd(agentSocket, JSON.stringify({ fds: ["seccompFd"], ...containerProcessState }), notifyFd);
   } finally {
-    libc.close(socket);
+    close(agentSocket);
   }
 }

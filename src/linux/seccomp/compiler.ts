@@ -19,7 +19,7 @@ interface ArchGroup {
   arches: ArchDef[];
 }
 
-export function compileBuiltin(plan: SeccompPlan): { program: Uint8Array; warnings: string[] } {
+export function compileBuiltin(plan: SeccompPlan): { program: Uint8Array; warnings: string[]; unknownSyscalls: string[] } {
   const warnings: string[] = [];
   const arches: ArchDef[] = [];
   for (const name of plan.architectures) {
@@ -50,7 +50,7 @@ export function compileBuiltin(plan: SeccompPlan): { program: Uint8Array; warnin
   items.push({ kind: "ret", value: BAD_ARCH_ACTION });
   groups.forEach((group, g) => items.push(...archBlock(group, `arch${g}`, plan)));
   const filters = assemble(items);
-  return { program: encode(filters), warnings };
+  return { program: encode(filters), warnings, unknownSyscalls: [...unknown] };
 }
 
 function archBlock(group: ArchGroup, label: string, plan: SeccompPlan): Item[] {

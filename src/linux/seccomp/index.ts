@@ -1,6 +1,6 @@
 // Seccomp for minidocker. Parent side: compileSeccomp() turns linux.seccomp into a BPF program
 // with libseccomp (when it loads) or the builtin compiler; init side: loadSeccomp() (load.ts,
-// import that file directly from init); sendToSeccompAgent() for SCMP_ACT_NOTIFY.
+// import that file directly from init); connectToSeccompAgent() + sendToSeccompAgent() for SCMP_ACT_NOTIFY.
 import { RuntimeError } from "../../sys/errors.ts";
 import { compileBuiltin } from "./compiler.ts";
 import { compileLibseccomp, libseccompError } from "./libseccomp.ts";
@@ -8,7 +8,7 @@ import { planSeccomp } from "./rules.ts";
 import type { LinuxSeccomp } from "./types.ts";
 
 export { loadSeccomp } from "./load.ts";
-export { sendToSeccompAgent } from "./agent.ts";
+export { connectToSeccompAgent, sendToSeccompAgent } from "./agent.ts";
 export type { LinuxSeccomp } from "./types.ts";
 
 export type SeccompBackend = "auto" | "libseccomp" | "builtin";
@@ -19,7 +19,10 @@ export interface CompiledSeccomp {
   /** SECCOMP_FILTER_FLAG_* bits for seccomp(2), NEW_LISTENER included when notify */
   flags: number;
   backend: "libseccomp" | "builtin";
+  /** one line each; unknown syscall names included */
   warnings: string[];
+  /** the syscall names this backend does not know (skipped, as the spec says) */
+  unknownSyscalls: string[];
   /** some rule uses SCMP_ACT_NOTIFY: loadSeccomp returns a listener fd */
   notify: boolean;
 }
@@ -37,8 +40,8 @@ export function compileSeccomp(seccomp: LinuxSeccomp, opts: { backend?: SeccompB
   const wanted = chooseBackend(opts.backend);
   const useLibseccomp = wanted === "libseccomp" || (wanted === "auto" && libseccompError() === undefined);
   const backend = useLibseccomp ? "libseccomp" : "builtin";
-  const { program, warnings } = useLibseccomp ? compileLibseccomp(plan) : compileBuiltin(plan);
+  const { program, warnings, unknownSyscalls } = useLibseccomp ? compileLibseccomp(plan) : compileBuiltin(plan);
   if (program.length / 8 > 4096)
     throw new RuntimeError(`seccomp: the ${backend} program has ${program.length / 8} instructions, above the kernel's 4096`);
-  return { program, flags: plan.flags, backend, warnings, notify: plan.notify };
+  return { program, flags: plan.flags, backend, warnings, unknownSyscalls, notify: plan.notify };
 }

@@ -7,7 +7,7 @@ import { type LibseccompSymbols, SCMP_ARG_CMP_SIZE, SCMP_FLTATR, openLibseccomp 
 import { RuntimeError, SysError } from "../../sys/errors.ts";
 import { SECCOMP_FILTER_FLAG, SPEC_OPERATORS } from "./constants.ts";
 import type { SeccompPlan } from "./rules.ts";
-import { memfdCreate } from "./sys.ts";
+import { memfdCreate } from "../../sys/linux.ts";
 
 const NR_SCMP_ERROR = -1;
 const EEXIST = 17;
@@ -42,7 +42,7 @@ export function libseccompSyscallNumber(arch: string, name: string): number | un
 const cstr = (s: string) => Buffer.from(`${s}\0`);
 const archName = (arch: string) => arch.replace(/^SCMP_ARCH_/, "").toLowerCase();
 
-export function compileLibseccomp(plan: SeccompPlan): { program: Uint8Array; warnings: string[] } {
+export function compileLibseccomp(plan: SeccompPlan): { program: Uint8Array; warnings: string[]; unknownSyscalls: string[] } {
   const { symbols: lib, error } = openLibseccomp();
   if (!lib) throw new RuntimeError(`seccomp: libseccomp unavailable: ${error}`);
   const warnings: string[] = [];
@@ -57,8 +57,8 @@ export function compileLibseccomp(plan: SeccompPlan): { program: Uint8Array; war
       if (rc < 0) warnings.push(`seccomp: libseccomp ${libseccompVersion()} cannot set ${name} (${-rc}); passed to seccomp(2) anyway`);
     }
     if (plan.rules.length > OPTIMIZE_ABOVE) lib.seccomp_attr_set(ctx, SCMP_FLTATR.CTL_OPTIMIZE, 2);
-    addRules(lib, ctx, plan, warnings);
-    return { program: exportBpf(lib, ctx), warnings };
+    const unknownSyscalls = addRules(lib, ctx, plan, warnings);
+    return { program: exportBpf(lib, ctx), warnings, unknownSyscalls };
   } finally {
     lib.seccomp_release(ctx);
   }
@@ -77,7 +77,8 @@ function addArchitectures(lib: LibseccompSymbols, ctx: NonNullable<ReturnType<Li
   }
 }
 
-function addRules(lib: LibseccompSymbols, ctx: NonNullable<ReturnType<LibseccompSymbols["seccomp_init"]>>, plan: SeccompPlan, warnings: string[]) {
+/** Adds plan.rules; returns the syscall names libseccomp does not know (skipped, with a warning). */
+function addRules(lib: LibseccompSymbols, ctx: NonNullable<ReturnType<LibseccompSymbols["seccomp_init"]>>, plan: SeccompPlan, warnings: string[]): string[] {
   const unknown = new Set<string>();
   for (const rule of plan.rules) {
     const nr = lib.seccomp_syscall_resolve_name(cstr(rule.syscall));
@@ -98,6 +99,7 @@ function addRules(lib: LibseccompSymbols, ctx: NonNullable<ReturnType<Libseccomp
     const rc = lib.seccomp_rule_add_array(ctx, rule.action >>> 0, nr, rule.conditions.length, ptr(args));
     if (rc < 0) throw new RuntimeError(`${rule.where}: seccomp_rule_add "${rule.syscall}": ${new SysError("", -rc).message.replace(/^: /, "")}`);
   }
+  return [...unknown];
 }
 
 function exportBpf(lib: LibseccompSymbols, ctx: NonNullable<ReturnType<LibseccompSymbols["seccomp_init"]>>): Uint8Array {

@@ -1,7 +1,7 @@
-// Init side: load a compiled seccomp program into the calling thread. Imports only the small
-// syscall layer (no libseccomp, no valibot): init runs it on the JS thread right before execve,
-// since a filter without TSYNC binds only the thread that loads it.
-import { seccompSetModeFilter } from "./sys.ts";
+// Init side: load a compiled seccomp program into the calling thread. Imports only the syscall
+// layer (no libseccomp, no valibot): init runs it on the JS thread right before execve, since a
+// filter without TSYNC binds only the thread that loads it.
+import { seccompSetModeFilter } from "../../sys/linux.ts";
 
 const SECCOMP_FILTER_FLAG_NEW_LISTENER = 8;
 
