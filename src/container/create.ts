@@ -3,6 +3,7 @@
 import { chmodSync, readFileSync, realpathSync, writeFileSync, renameSync } from "node:fs";
 import { resolve } from "node:path";
 import { runHooks } from "../linux/hooks.ts";
+import { checkLsm } from "../linux/lsm.ts";
 import type { RootfsPlan } from "../linux/rootfs.ts";
 import { parseConfig, parseJson } from "../spec/parse.ts";
 import type { LinuxNamespace, Spec } from "../spec/types.ts";
@@ -93,6 +94,7 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
     throw new RuntimeError("cannot allocate tty if minidocker will detach without setting console socket");
   if (!proc.terminal && opts.consoleSocket)
     throw new RuntimeError("cannot use console socket if minidocker will not detach or allocate tty");
+  checkLsm("process", proc, spec.linux?.mountLabel);
   const seccomp = compileProfile(ctx, spec);
   const rootfsPath = resolve(bundle, spec.root?.path ?? "rootfs");
   try {

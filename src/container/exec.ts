@@ -3,6 +3,7 @@
 // the process spec's capabilities, rlimits, seccomp, no_new_privs, user, env and cwd.
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { checkLsm } from "../linux/lsm.ts";
 import { parseJson, parseProcess } from "../spec/parse.ts";
 import type { Process } from "../spec/types.ts";
 import type { InitPlan } from "../stages/protocol.ts";
@@ -85,6 +86,7 @@ export function execInContainer(ctx: Context, o: ExecOptions): number {
     const proc = execProcess(spec.process!, o);
     if (proc.terminal && !o.consoleSocket && o.consoleFd === undefined)
       throw new RuntimeError("cannot allocate tty if minidocker will detach without setting console socket");
+    checkLsm(o.processFile ? "process.json" : "exec", proc);
     const seccomp = compileProfile(ctx, spec);
 
     using cleanup = new Cleanup((m) => ctx.log.warn(m));
@@ -113,7 +115,7 @@ export function execInContainer(ctx: Context, o: ExecOptions): number {
     };
     const cg = cgroupOf(state);
     const launched = launchInit({
-      joinFds, cloneFlags: 0, protectExe: true, inheritFds: consoleSocketFd >= 0 ? [consoleSocketFd] : [],
+      joinFds, cloneFlags: 0, protectExe: true, enterContainerRoot: namespaces.some((n) => n.type === "mount"), inheritFds: consoleSocketFd >= 0 ? [consoleSocketFd] : [],
     }, plan, {
       onSpawned: (pid) => {
         cleanup.add("exec process", () => killAndReap(pid));

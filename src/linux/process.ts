@@ -5,6 +5,7 @@ import type { Process } from "../spec/types.ts";
 import { during } from "../sys/errors.ts";
 import * as sys from "../sys/linux.ts";
 import { linuxProcessSys as psys } from "../sys/process.ts";
+import { applyLsm } from "./lsm.ts";
 import { applyPersonality, type Personality } from "./process-attrs.ts";
 import { prepareProcess, restrictProcess, switchIdentity } from "./process-security.ts";
 import { loadSeccomp } from "./seccomp/load.ts";
@@ -51,7 +52,14 @@ export function applyProcess(proc: Process, opts: ProcessOptions): PreparedProce
   // cwd after the user switch: the user must be able to enter it (runc does the same).
   step(`process.cwd "${proc.cwd}"`, () => sys.chdir(proc.cwd || "/"));
   warnings.push(...step("linux.personality", () => applyPersonality(psys, opts.personality)));
-  return { warnings, env, beforeExec: () => { if (!early) loadFilter(); } };
+  return {
+    warnings,
+    env,
+    beforeExec: () => {
+      applyLsm(proc);
+      if (!early) loadFilter();
+    },
+  };
 }
 
 /** A fresh session keyring per container (runc: keys.JoinSessionKeyring), unless --no-new-keyring. */

@@ -215,6 +215,9 @@ describe("bad input leaves nothing behind", () => {
       [(s) => (s.mounts[0].destination = "relative"), "mounts[0].destination"],
       [(s) => (s.linux.cgroupsPath = "/a/../../etc"), "linux.cgroupsPath"],
       [(s) => s.linux.namespaces.push({ type: "user" }), "linux.uidMappings"],
+      // this host has neither AppArmor nor SELinux: refused, never run unconfined
+      [(s) => (s.process.apparmorProfile = "docker-default"), "process.apparmorProfile"],
+      [(s) => (s.process.selinuxLabel = "system_u:system_r:container_t:s0"), "process.selinuxLabel"],
     ];
     for (const [edit, expected] of cases) {
       const id = uniqueId("bad");
