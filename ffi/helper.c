@@ -32,6 +32,9 @@ extern long syscall(long number, ...);
 #define NR_prctl 157
 #define NR_execveat 322
 #define NR_execve 59
+#define NR_chroot 161
+#define NR_fchdir 81
+#define NR_dup3 292
 #elif defined(__aarch64__)
 #define NR_read 63
 #define NR_write 64
@@ -50,6 +53,9 @@ extern long syscall(long number, ...);
 #define NR_prctl 167
 #define NR_execveat 281
 #define NR_execve 221
+#define NR_chroot 51
+#define NR_fchdir 50
+#define NR_dup3 24
 #else
 #error "unsupported architecture"
 #endif
@@ -70,6 +76,7 @@ extern long syscall(long number, ...);
 #define MS_SLAVE (1 << 19)
 #define O_WRONLY 1
 #define O_PATH 010000000
+#define O_DIRECTORY 0200000
 #define O_CLOEXEC 02000000
 #define AT_FDCWD -100
 #define AT_EMPTY_PATH 0x1000
@@ -96,6 +103,7 @@ struct md_spawn {
   long protect_exe;     /* exec the binary through a private read-only bind (CVE-2019-5736) */
   const char *timens_offsets; /* written to /proc/self/timens_offsets after unshare(CLONE_NEWTIME) */
   long close_fd;        /* the parent's end of the socketpair, closed in the child */
+  long enter_root_fd;   /* exec: an fd of the host's "/" (see enter_container_root), or -1 */
 };
 
 static long sys_open(const char *path, long flags, long mode) {
@@ -150,6 +158,23 @@ static long exec_init(struct md_spawn *s, long exe_fd) {
   return sc(syscall(NR_execve, s->exe_path, s->argv, s->envp));
 }
 
+/*
+ * exec: after setns into the container's mount namespace our root is the container's rootfs,
+ * where neither the dynamic loader nor the libraries of our (dynamically linked) binary exist,
+ * and Bun cannot join a mount namespace later (multi-threaded). So stay in the container's
+ * mount namespace but chroot back to the host's root for the execve; init chroots into the
+ * container's root, handed over on the same fd number, before anything else. chroot and
+ * fchdir, unlike mount and pivot_root, accept a directory of another mount namespace.
+ */
+static void enter_container_root(struct md_spawn *s) {
+  long container_root = sc(sys_open("/", O_PATH | O_DIRECTORY | O_CLOEXEC, 0));
+  check(s, "open the container's root", container_root);
+  check(s, "fchdir to the host's root", sc(syscall(NR_fchdir, s->enter_root_fd)));
+  check(s, "chroot to the host's root", sc(syscall(NR_chroot, ".")));
+  check(s, "hand over the container's root", sc(syscall(NR_dup3, container_root, s->enter_root_fd, 0)));
+  syscall(NR_close, container_root);
+}
+
 static void child(struct md_spawn *s) {
   long exe_fd = -1;
   reset_signals();
@@ -170,6 +195,7 @@ static void child(struct md_spawn *s) {
   }
 
   for (long i = 0; i < s->ns_count; i++) check(s, "setns", sc(syscall(NR_setns, s->ns_fds[i], 0)));
+  if (s->enter_root_fd >= 0) enter_container_root(s);
 
   if (s->clone_flags & CLONE_NEWUSER) {
     check(s, "unshare user namespace", sc(syscall(NR_unshare, CLONE_NEWUSER)));

@@ -16,6 +16,7 @@ import { hookState, writePidFile } from "./create.ts";
 import { killAndReap, launchInit, logInitWarnings } from "./launch.ts";
 import { withContainer } from "./lifecycle.ts";
 import { compileProfile, deliverNotifyFd } from "./seccomp.ts";
+import { callerWindowSize } from "./foreground.ts";
 
 export interface ExecOptions {
   id: string;
@@ -84,6 +85,8 @@ export function execInContainer(ctx: Context, o: ExecOptions): number {
       throw new RuntimeError("cannot exec in a paused container (use --ignore-paused to override)");
     const spec = state.spec;
     const proc = execProcess(spec.process!, o);
+    // foreground exec proxies the pty: it starts with our terminal's size
+    if (proc.terminal && o.consoleFd !== undefined && !proc.consoleSize) proc.consoleSize = callerWindowSize();
     if (proc.terminal && !o.consoleSocket && o.consoleFd === undefined)
       throw new RuntimeError("cannot allocate tty if minidocker will detach without setting console socket");
     checkLsm(o.processFile ? "process.json" : "exec", proc);

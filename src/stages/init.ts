@@ -2,7 +2,7 @@
 // namespaces. It receives the plan, builds the container's world, waits on exec.fifo until
 // `start`, and execve's the user's process, which thereby becomes the container's PID 1.
 // Imports only sys/, linux/ and stages/ (no valibot, citty, consola): it runs at every start.
-import { accessSync, constants, statSync, writeFileSync } from "node:fs";
+import { accessSync, constants, existsSync, statSync, writeFileSync } from "node:fs";
 import { runHooks } from "../linux/hooks.ts";
 import { enterRootfs, finalizeRootfs, prepareRootfs } from "../linux/rootfs.ts";
 import { applyProcess } from "../linux/process.ts";
@@ -12,7 +12,7 @@ import { RuntimeError } from "../sys/errors.ts";
 import * as sys from "../sys/linux.ts";
 import { CLONE, O } from "../sys/linux.ts";
 import { Channel } from "./channel.ts";
-import { INIT_ENV, type InitPlan } from "./protocol.ts";
+import { INIT_ENV, type InitPlan, ROOT_FD_ENV } from "./protocol.ts";
 
 export function init(): never {
   const fd = Number(process.env[INIT_ENV]);
@@ -22,12 +22,27 @@ export function init(): never {
   }
   const channel = new Channel(fd);
   try {
+    enterContainerRoot();
     const plan = channel.recv(60_000) as unknown as InitPlan;
     return runPlan(plan, channel);
   } catch (e) {
     try { channel.send({ type: "error", message: (e as Error).message ?? String(e) }); } catch {}
     process.exit(1);
   }
+}
+
+/**
+ * exec: the helper joined the container's mount namespace but left us chrooted to the host's
+ * root (our loader and libraries live there); move into the container's root first thing.
+ * Non-dumpable meanwhile: /proc/<pid>/root must not lead a container process to the host.
+ */
+function enterContainerRoot() {
+  const rootFd = Number(process.env[ROOT_FD_ENV] ?? -1);
+  if (rootFd < 0) return;
+  sys.prctl(4 /* PR_SET_DUMPABLE */, 0);
+  sys.fchdir(rootFd);
+  sys.chroot(".");
+  sys.close(rootFd);
 }
 
 function runPlan(plan: InitPlan, channel: Channel): never {
@@ -98,6 +113,8 @@ function findExecutable(name: string, env: readonly string[], cwd = "/"): string
   if (name.includes("/")) {
     const full = name.startsWith("/") ? name : `${cwd.replace(/\/$/, "")}/${name}`;
     if (check(full)) return full;
+    // Go's exec.LookPath, as runc: podman maps "permission denied" to exit 126, "no such file" to 127
+    if (existsSync(full)) throw new RuntimeError(`exec: "${name}": permission denied`);
     throw new RuntimeError(`exec: "${name}": stat ${name}: no such file or directory`);
   }
   const pathVar = env.findLast((e) => e.startsWith("PATH="))?.slice(5) ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";

@@ -3,9 +3,10 @@
 import { dlopen, FFIType, ptr } from "bun:ffi";
 import { readFileSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { RuntimeError, SysError } from "../sys/errors.ts";
-import { clearCloexec, close, cstr, NR, socketpair, syscall, waitpid, WNOHANG } from "../sys/linux.ts";
+import { clearCloexec, close, cstr, NR, O, open, socketpair, syscall, waitpid, WNOHANG } from "../sys/linux.ts";
 import { errno, libc } from "../../ffi/libc.ts";
 import { Channel } from "./channel.ts";
+import { ROOT_FD_ENV } from "./protocol.ts";
 // Built by scripts/build.ts; `bun build --compile` embeds both.
 import helperSo from "../../dist/helper.so" with { type: "file" };
 import helperSource from "../../ffi/helper.c" with { type: "text" };
@@ -57,6 +58,8 @@ export interface SpawnRequest {
   uidMappings?: IdMap[];
   gidMappings?: IdMap[];
   inheritFds: number[];     // fds init must receive (the fifo, a console socket…)
+  /** exec: init starts chrooted to the host's root and gets the container's root on an fd (helper.c enter_container_root) */
+  enterContainerRoot?: boolean;
 }
 
 export interface Spawned { pid: number; channel: Channel }
@@ -72,7 +75,9 @@ export function spawnInit(req: SpawnRequest): Spawned {
   const [parentEnd, childEnd] = socketpair();
   clearCloexec(childEnd);
   for (const fd of req.inheritFds) clearCloexec(fd);
-  const env = [...req.env, `_MINIDOCKER_SYNC_FD=${childEnd}`];
+  // An fd of our "/": the helper chroots back to it and puts the container's root on its number.
+  const rootFd = req.enterContainerRoot ? open("/", O.PATH | O.DIRECTORY | O.CLOEXEC) : -1;
+  const env = [...req.env, `_MINIDOCKER_SYNC_FD=${childEnd}`, ...(rootFd >= 0 ? [`${ROOT_FD_ENV}=${rootFd}`] : [])];
   // Keep every buffer referenced until md_spawn returned: ptr() is a bare address.
   const strings = [...req.argv, ...env].map(cstr);
   const argvT = new BigUint64Array(req.argv.length + 1);
@@ -95,10 +100,12 @@ export function spawnInit(req: SpawnRequest): Spawned {
     req.protectExe ? 1n : 0n,
     BigInt(ptr(offsets)),
     BigInt(parentEnd),
+    BigInt(rootFd),
   ]);
   const first = Number(md(spec));
   void [strings, exe, nsFds, offsets, argvT, envT];
   close(childEnd);
+  if (rootFd >= 0) close(rootFd);
   if (first < 0) {
     close(parentEnd);
     throw new SysError("clone", -first, "init");
