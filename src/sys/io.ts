@@ -1,0 +1,63 @@
+// fd I/O for the CLI side beyond sys/linux.ts: the listening end of a unix socket (what a
+// console socket's owner runs: recvtty, an engine's shim), polling several fds, raw reads.
+import { renameSync, rmSync } from "node:fs";
+import { errno, libc } from "../../ffi/libc.ts";
+import { SysError } from "./errors.ts";
+import { check } from "./linux.ts";
+
+const AF_UNIX = 1, SOCK_STREAM = 1, SOCK_CLOEXEC = 0o2000000;
+
+function sockaddr(path: string): Buffer {
+  if (Buffer.byteLength(path) > 107) throw new SysError("bind", 36 /* ENAMETOOLONG */, path);
+  const addr = Buffer.alloc(110);
+  addr.writeUInt16LE(AF_UNIX, 0);
+  addr.write(path, 2);
+  return addr;
+}
+
+/**
+ * Listen on `path`. The socket is bound and listening under a temporary name and then renamed,
+ * so whoever sees `path` exist can connect at once (no ECONNREFUSED window).
+ */
+export function listenUnix(path: string, backlog = 16): number {
+  const fd = check(libc.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), "socket", path);
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    rmSync(tmp, { force: true });
+    check(libc.bind(fd, sockaddr(tmp), 110), "bind", tmp);
+    check(libc.listen(fd, backlog), "listen", tmp);
+    renameSync(tmp, path);
+  } catch (e) {
+    libc.close(fd);
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  return fd;
+}
+
+/** accept4 with SOCK_CLOEXEC; blocks. */
+export function acceptUnix(listenFd: number): number {
+  const fd = libc.accept4(listenFd, null, null, SOCK_CLOEXEC);
+  if (fd === -1) throw new SysError("accept", errno());
+  return fd;
+}
+
+/** poll several fds for input; returns those readable or hung up (empty on timeout or EINTR). */
+export function pollReadable(fds: readonly number[], timeoutMs: number): number[] {
+  const table = new Int32Array(fds.length * 2);
+  fds.forEach((fd, i) => { table[i * 2] = fd; table[i * 2 + 1] = 1; /* events = POLLIN */ });
+  const ret = libc.poll(table, fds.length, timeoutMs);
+  if (ret === -1) {
+    const e = errno();
+    if (e === 4 /* EINTR */) return [];
+    throw new SysError("poll", e);
+  }
+  // revents is the high 16 bits of each entry's second word
+  return fds.filter((_, i) => (table[i * 2 + 1]! >>> 16) !== 0);
+}
+
+/** read(2) into buf; returns the byte count, 0 at end of file, or -errno (EIO: the pty's last slave closed). */
+export function readSome(fd: number, buf: Uint8Array): number {
+  const n = Number(libc.read(fd, buf, buf.length));
+  return n === -1 ? -errno() : n;
+}
