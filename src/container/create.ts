@@ -14,8 +14,9 @@ import * as sys from "../sys/linux.ts";
 import { CLONE, O } from "../sys/linux.ts";
 import { Cleanup, type Context } from "./context.ts";
 import { killAndReap, launchInit, logInitWarnings } from "./launch.ts";
-import { openCgroup, type CgroupHandle } from "./cgroup.ts";
+import { applyCgroupLimits, openCgroup, type CgroupHandle } from "./cgroup.ts";
 import { compileProfile, deliverNotifyFd } from "./seccomp.ts";
+import { callerWindowSize } from "./foreground.ts";
 
 export interface CreateOptions {
   id: string;
@@ -148,7 +149,9 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
   };
   const hooks = spec.hooks ?? {};
   const plan: InitPlan = {
-    type: "plan", mode: "create", id, process: proc, rootfs,
+    type: "plan", mode: "create", id, rootfs,
+    // foreground run proxies the pty: it starts with our terminal's size
+    process: proc.terminal && opts.consoleFd !== undefined && !proc.consoleSize ? { ...proc, consoleSize: callerWindowSize() } : proc,
     hostname: spec.hostname, domainname: spec.domainname, sysctl: spec.linux?.sysctl,
     loopbackUp: (spec.linux?.namespaces ?? []).some((n) => n.type === "network" && !n.path),
     unshareCgroupns: ns.newCgroupns, fifoFd, consoleSocketFd, preserveFds: opts.preserveFds ?? 0,
@@ -158,6 +161,8 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
     stateJson: "", runtimeHooks: !!(hooks.prestart?.length || hooks.createRuntime?.length),
   };
 
+  let limitsApplied = false;
+  const applyLimits = () => { if (!limitsApplied) { limitsApplied = true; applyCgroupLimits(cgroup, spec); } };
   const timeOffsets = spec.linux?.timeOffsets;
   const launched = launchInit({
     joinFds: ns.joinFds,
@@ -175,11 +180,13 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
       plan.stateJson = hookState(state, "creating");
     },
     onHooks: () => {
+      applyLimits(); // before the hooks, as runc, so they see the limits
       runHooks("prestart", hooks.prestart, hookState(state, "created"));
       runHooks("createRuntime", hooks.createRuntime, hookState(state, "creating"));
     },
     onSeccompFd: (fd) => deliverNotifyFd(spec, fd, hookState(state, "creating")),
   });
+  applyLimits(); // init is ready and blocked on exec.fifo: its threads exist, the user's process has not run
   logInitWarnings(ctx, launched.warnings);
   state.initStartTime = launched.startTime;
   sys.close(launched.channel.fd);

@@ -1,11 +1,29 @@
 // Foreground `run` and `exec`: we are the container process's (sub)reaper, forward the usual
 // signals to it, proxy its pty when we own the terminal, and return its exit status.
-import { createReadStream, createWriteStream } from "node:fs";
+import { writeSync } from "node:fs";
 import * as sys from "../sys/linux.ts";
 import { exitCodeOf, PR } from "../sys/linux.ts";
+import { pollReadable, readSome } from "../sys/io.ts";
+import { setRawMode } from "../linux/terminal.ts";
+import { isatty } from "node:tty";
 
+// What runc forwards (signals.go); with a pty, WINCH resizes the pty instead.
 const FORWARDED = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH"] as const;
 const SIGNUM: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGUSR1: 10, SIGUSR2: 12, SIGTERM: 15, SIGWINCH: 28 };
+const TIOCSWINSZ = 0x5414;
+const EAGAIN = 11, EINTR = 4;
+/** After the process exited, how long output still buffered in the pty is copied. */
+const DRAIN_MS = 500;
+
+/**
+ * Our terminal's size, for a pty we will proxy: init sets it before the process runs (a resize
+ * after the fact would race with a process that reads its size at once, like `stty size`).
+ */
+export function callerWindowSize(): { height: number; width: number } | undefined {
+  if (!process.stdout.isTTY) return undefined;
+  const [width, height] = process.stdout.getWindowSize();
+  return width && height ? { height, width } : undefined;
+}
 
 /** Before spawning: orphans of the double fork (init in a new pid namespace) reparent to us. */
 export const becomeSubreaper = () => sys.prctl(PR.SET_CHILD_SUBREAPER, 1);
@@ -22,58 +40,96 @@ export function foregroundConsole() {
     async wait(pid: number): Promise<number> {
       sys.close(theirs);
       // init sent the master (terminal) or closed its end (no terminal) by the time it was ready
-      let tty: Tty | undefined;
-      if (sys.pollIn(ours, 0)) {
-        const { fd } = sys.recvFd(ours);
-        if (fd >= 0) tty = proxyPty(fd);
-      }
+      let master = -1;
+      if (sys.pollIn(ours, 0)) master = sys.recvFd(ours).fd;
       sys.close(ours);
-      return waitForeground(pid, tty);
+      return waitForeground(pid, master >= 0 ? new PtyProxy(master) : undefined);
     },
   };
 }
 
-export interface Tty { restore: () => void; done: Promise<void> }
-
-/** Copy between our terminal and the pty master; raw mode; SIGWINCH resizes. */
-export function proxyPty(master: number): Tty {
-  const stdin = process.stdin;
-  const isTty = stdin.isTTY;
-  const resize = () => {
-    if (process.stdout.isTTY) {
-      const [cols, rows] = process.stdout.getWindowSize();
-      try { sys.ioctl(master, 0x5414 /* TIOCSWINSZ */, new Uint16Array([rows, cols, 0, 0])); } catch {}
+function writeAll(fd: number, data: Uint8Array) {
+  for (let off = 0; off < data.length; ) {
+    try { off += writeSync(fd, data, off); } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
+      Bun.sleepSync(1);
     }
+  }
+}
+
+/**
+ * Copies between our stdio and the pty master, driven by the wait loop (poll, no streams: the
+ * CLI must be able to exit the moment the process is gone). Our terminal goes to raw mode and
+ * is restored on every exit path; our window size is copied to the pty, now and on SIGWINCH.
+ */
+export class PtyProxy {
+  private stdinOpen = true;
+  private readonly buf = new Uint8Array(65536);
+  private readonly restoreTerminal: () => void;
+  private readonly onExit = () => this.restore();
+  readonly resize = () => {
+    if (!process.stdout.isTTY) return;
+    const [cols, rows] = process.stdout.getWindowSize();
+    try { sys.ioctl(this.master, TIOCSWINSZ, new Uint16Array([rows, cols, 0, 0])); } catch {}
   };
-  resize();
-  if (isTty) stdin.setRawMode(true);
-  const restore = () => { if (isTty) try { stdin.setRawMode(false); } catch {} };
-  process.on("exit", restore);
-  process.on("SIGWINCH", resize);
-  const out = createReadStream("", { fd: master, autoClose: false });
-  const input = createWriteStream("", { fd: master, autoClose: false });
-  stdin.on("data", (d) => input.write(d));
-  const done = new Promise<void>((resolve) => {
-    out.on("data", (d) => process.stdout.write(d));
-    out.on("error", () => resolve()); // EIO once the last slave fd closes
-    out.on("end", () => resolve());
-  });
-  return { restore, done };
+
+  constructor(readonly master: number) {
+    this.resize();
+    this.restoreTerminal = isatty(0) ? setRawMode(0) : () => {};
+    process.on("exit", this.onExit);
+    process.on("SIGWINCH", this.resize);
+  }
+
+  fds(): number[] { return this.stdinOpen ? [this.master, 0] : [this.master]; }
+
+  /** Copy what is ready; false once the pty is closed (EIO: the last slave fd is gone). */
+  copy(ready: readonly number[]): boolean {
+    if (ready.includes(0)) {
+      const n = readSome(0, this.buf);
+      if (n > 0) writeAll(this.master, this.buf.subarray(0, n));
+      else if (n !== -EAGAIN && n !== -EINTR) this.stdinOpen = false;
+    }
+    if (ready.includes(this.master)) {
+      const n = readSome(this.master, this.buf);
+      if (n > 0) writeAll(1, this.buf.subarray(0, n));
+      else if (n !== -EAGAIN && n !== -EINTR) return false;
+    }
+    return true;
+  }
+
+  restore() {
+    process.off("exit", this.onExit);
+    process.off("SIGWINCH", this.resize);
+    this.restoreTerminal();
+    sys.close(this.master);
+  }
 }
 
 /** Wait for `pid` (our child or reparented to us), forwarding signals; returns its exit code. */
-export async function waitForeground(pid: number, tty?: Tty): Promise<number> {
-  const handlers = FORWARDED.map((name) => {
+export async function waitForeground(pid: number, tty?: PtyProxy): Promise<number> {
+  const handlers = FORWARDED.filter((name) => !(tty && name === "SIGWINCH")).map((name) => {
     const h = () => { try { sys.kill(pid, SIGNUM[name]!); } catch {} };
-    if (!(tty && name === "SIGWINCH")) process.on(name, h);
+    process.on(name, h);
     return [name, h] as const;
   });
   const pidfd = sys.pidfdOpen(pid);
   try {
-    // Short polls, yielding to the event loop in between so signal handlers and the pty run.
-    while (!sys.pollIn(pidfd, tty ? 0 : 10)) await Bun.sleep(tty ? 10 : 0);
+    let ptyOpen = tty !== undefined;
+    // Short polls, yielding to the event loop in between so signal handlers run.
+    for (;;) {
+      const ready = pollReadable([pidfd, ...(ptyOpen ? tty!.fds() : [])], 10);
+      if (ptyOpen) ptyOpen = tty!.copy(ready);
+      if (ready.includes(pidfd)) break;
+      await Bun.sleep(0);
+    }
     const [, status] = sys.waitpid(pid, 0);
-    if (tty) await Promise.race([tty.done, Bun.sleep(200)]);
+    // Output still in the pty; stop early if a leftover process keeps the slave open.
+    const deadline = Date.now() + DRAIN_MS;
+    while (ptyOpen && Date.now() < deadline) {
+      const ready = pollReadable([tty!.master], 10);
+      if (!ready.length) break;
+      ptyOpen = tty!.copy(ready);
+    }
     return exitCodeOf(status);
   } finally {
     sys.close(pidfd);

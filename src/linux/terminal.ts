@@ -22,3 +22,30 @@ export function setupConsole(socketFd: number, size?: { height: number; width: n
   for (const fd of [0, 1, 2]) sys.dup2(slave, fd);
   if (slave > 2) sys.close(slave);
 }
+
+const TCGETS = 0x5401, TCSETS = 0x5402;
+const TERMIOS_SIZE = 36; // struct termios of the TCGETS ioctl: 4 flag words, c_line, c_cc[19]
+
+/**
+ * cfmakeraw(3) on `fd` (the caller's terminal while we proxy a pty, as runc's console.SetRaw);
+ * returns the function that restores the saved settings. Output post-processing goes off too:
+ * the container's pty already turned "\n" into "\r\n".
+ */
+export function setRawMode(fd: number): () => void {
+  const saved = new Uint8Array(TERMIOS_SIZE);
+  sys.ioctl(fd, TCGETS, saved);
+  const raw = saved.slice();
+  const v = new DataView(raw.buffer);
+  const IGNBRK = 0x1, BRKINT = 0x2, PARMRK = 0x8, ISTRIP = 0x20, INLCR = 0x40, IGNCR = 0x80, ICRNL = 0x100, IXON = 0x400;
+  const OPOST = 0x1, CSIZE = 0x30, PARENB = 0x100, CS8 = 0x30;
+  const ISIG = 0x1, ICANON = 0x2, ECHO = 0x8, ECHONL = 0x40, IEXTEN = 0x8000;
+  const VTIME = 5, VMIN = 6, CC = 17;
+  v.setUint32(0, v.getUint32(0, true) & ~(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON), true);
+  v.setUint32(4, v.getUint32(4, true) & ~OPOST, true);
+  v.setUint32(8, (v.getUint32(8, true) & ~(CSIZE | PARENB)) | CS8, true);
+  v.setUint32(12, v.getUint32(12, true) & ~(ECHO | ECHONL | ICANON | ISIG | IEXTEN), true);
+  raw[CC + VMIN] = 1;
+  raw[CC + VTIME] = 0;
+  sys.ioctl(fd, TCSETS, raw);
+  return () => { try { sys.ioctl(fd, TCSETS, saved); } catch {} };
+}
