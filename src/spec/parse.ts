@@ -20,11 +20,26 @@ export interface Lint {
 
 /** For `create`/`run`: the spec, or a ConfigError naming the first problem. */
 export function parseConfig(json: unknown, file = "config.json"): Parsed<Spec> {
-  const spec = parseShape(SpecSchema, json, file);
+  const spec = parseShape(SpecSchema, withoutDeviceTypeBits(json), file);
   const findings = new Findings();
   for (const [, check] of SPEC_CHECKS) check(spec, findings);
   findings.errors.push(...findings.refusals);
   return result(spec, findings, file);
+}
+
+const S_IFMT = 0o170000;
+
+/**
+ * podman writes a device's fileMode with the file type bits (`--device /dev/zero`: S_IFCHR|0666 =
+ * 8630), above the schema's 511; runc takes it (Go's os.FileMode is any uint32) and mknod gets the
+ * type from `type`. So create keeps the permission bits; `lint` still reports the schema's bound.
+ */
+function withoutDeviceTypeBits(json: unknown): unknown {
+  if (!isJsonObject(json) || !isJsonObject(json.linux) || !Array.isArray(json.linux.devices)) return json;
+  const typeBitsOnly = (mode: unknown) => typeof mode === "number" && Number.isInteger(mode) && mode > 0o7777 && (mode & ~0o7777) === (mode & S_IFMT);
+  if (!json.linux.devices.some((d) => isJsonObject(d) && typeBitsOnly(d.fileMode))) return json;
+  const devices = json.linux.devices.map((d) => isJsonObject(d) && typeBitsOnly(d.fileMode) ? { ...d, fileMode: (d.fileMode as number) & 0o7777 } : d);
+  return { ...json, linux: { ...json.linux, devices } };
 }
 
 /** For `exec --process`: a process.json as runc takes it (same schema and rules as config.json's process). */
