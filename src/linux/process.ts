@@ -35,7 +35,10 @@ export function applyProcess(proc: Process, opts: ProcessOptions): PreparedProce
   if (!opts.noNewKeyring) joinSessionKeyring();
   // HOME from the container's /etc/passwd, read as root (runc does it before the switch).
   const env = envWithHome(psys, proc.env ?? [], proc.user?.uid ?? 0);
-  step("process", () => prepareProcess(psys, proc, true)); // rlimits: set on us by the parent
+  // rlimits: the parent set them on us (a hard limit may need raising, impossible from inside a
+  // user namespace), but Bun's start-up raises our soft RLIMIT_NOFILE to the hard limit when the
+  // parent was first (podman --ulimit nofile=512:1024 gave 1024): set them again, lowering only.
+  step("process", () => prepareProcess(psys, proc, false));
   step("process", () => restrictProcess(psys, proc));
   const loadFilter = () => {
     if (!opts.seccomp) return;
