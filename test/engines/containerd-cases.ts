@@ -1,11 +1,13 @@
 // What a containerd user runs and checks with `ctr`, through containerd-shim-runc-v2 and the
 // runtime under test (`--runc-binary`): the path the CRI plugin (and so Kubernetes) takes too.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { runtimeProcesses } from "./podman-cases.ts";
 import { type Environment, expect, must, type Result, type Runner, run, sleep, waitFor } from "./harness.ts";
 
 export const CONTAINERD_CASES = [
   "ctr run --rm: output", "ctr run --rm: exit code", "ctr run -t", "ctr run -d + task ls", "task exec: output + exit code",
   "task exec -t", "task ps", "task pause + resume", "task metrics", "task kill", "task delete", "--memory-limit (host cgroup)",
+  "ctr run: the runtime's error reaches the user", "no runtime process stays behind (shim)", "nothing left in the runtime's root",
 ];
 
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -120,6 +122,28 @@ export function containerdCases(t: Runner, env: Environment) {
     const limit = env.readCgroup(pid, "memory", "memory.limit_in_bytes", "memory.max");
     expect(limit === String(48 * 1024 * 1024), `memory limit ${limit}`);
     remove(id);
+  });
+  t.case("ctr run: the runtime's error reaches the user", () => {
+    // the shim reads the last error line of the runtime's --log (JSON) and hands its msg to ctr
+    const r = ctr([...env.ctrRunArgs(), "--rm", image, "r4", "/no/such/command"]);
+    ctr(["containers", "delete", "r4"]);
+    expect(r.code !== 0, "ctr run of a missing command succeeded");
+    expect(r.stderr.includes("/no/such/command") && /no such file|not found/i.test(r.stderr), `ctr said: ${r.stderr.trim()}`);
+  });
+  t.case("no runtime process stays behind (shim)", () => {
+    const id = detached(forever);
+    must(ctr(["task", "exec", "--fifo-dir", env.fifoDir(), "--exec-id", "bg", id, "sh", "-c", "exec 0<&- 1>&- 2>&-; sleep 5 &"]), "ctr task exec");
+    const lingering = runtimeProcesses(env.runtime, env.dir);
+    expect(lingering.length === 0, `runtime processes still running: ${lingering.join("; ")}`);
+    remove(id);
+  });
+  t.case("nothing left in the runtime's root", () => {
+    if (box) remove(box);
+    box = "";
+    for (const id of ctr(["containers", "ls", "-q"]).stdout.split("\n").filter(Boolean)) remove(id);
+    const ns = `${env.runtimeRoot}/${env.tag}`;
+    const left = existsSync(ns) ? readdirSync(ns) : [];
+    expect(left.length === 0, `left in ${ns}: ${left.join(" ")}`);
   });
   if (box) remove(box);
 }

@@ -5,7 +5,7 @@
 // private parent, and `teardown()` removes all of it — daemons by recorded pid, mounts, cgroups,
 // dirs — on every exit path (normal end, exception, SIGINT/SIGTERM/SIGHUP).
 import { spawnSync } from "bun";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, rmdirSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, rmdirSync, statSync, writeFileSync } from "node:fs";
 import { basename } from "node:path";
 
 export const REPO = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
@@ -210,10 +210,17 @@ export class Environment implements Env {
   private createdRunContainerd = false;
   private createdShimSocketDir = false;
 
+  /** the binary as given; `runtime` is a copy of it in the temp dir (a rebuild mid-run cannot change it) */
+  readonly given: string;
+
   constructor(runtime: string) {
-    this.runtime = runtime;
+    this.given = runtime;
     this.runtimeName = basename(runtime);
     this.dir = mkdtempSync("/tmp/md-engines-");
+    mkdirSync(`${this.dir}/bin`);
+    this.runtime = `${this.dir}/bin/${this.runtimeName}`;
+    copyFileSync(runtime, this.runtime);
+    chmodSync(this.runtime, 0o755);
     this.tag = `md-engines-${basename(this.dir).slice("md-engines-".length)}`;
     this.cgroupParent = `/${this.tag}`;
     this.runtimeRoot = `${this.dir}/runtime-state`;

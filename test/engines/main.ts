@@ -27,7 +27,7 @@ function runAgainst(runtime: string, engines: string[], only?: RegExp): Runner {
   const label = runtime.split("/").pop()!;
   const t = new Runner(label, only);
   const env = new Environment(runtime);
-  console.log(`# ${label}: ${runtime} (engines' private state under ${env.dir})`);
+  console.log(`# ${label}: ${runtime}, copied to ${env.runtime} (engines' private state under ${env.dir})`);
   try {
     if (engines.includes("podman")) {
       let ready = false;

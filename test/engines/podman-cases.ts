@@ -1,6 +1,6 @@
 // What a podman user runs and checks, through conmon and the runtime under test. Each case
 // asserts what the user would see (output, exit code, status, cgroup files on the host).
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { type Environment, expect, must, type Result, type Runner, sleep, waitFor } from "./harness.ts";
 
 export const PODMAN_CASES = [
@@ -9,6 +9,9 @@ export const PODMAN_CASES = [
   "top", "kill -s USR1", "stop: TERM", "stop: KILL after the timeout", "pause + unpause", "restart", "rm -f",
   "--memory (host cgroup)", "--pids-limit (host cgroup)", "--cpus + --cpu-shares (host cgroup)", "update",
   "--cap-drop + --cap-add", "--read-only", "--user", "--tmpfs", "-v ro", "-v rw", "--hostname",
+  "run: stdout and stderr apart", "kill -s KILL: exit code 137", "run: missing command (127 + message)",
+  "run: not executable (126 + message)", "exec -d", "no runtime process stays behind", "--ulimit", "--sysctl",
+  "--device", "--privileged", "run --rm leaves no runtime state",
 ];
 
 export function podmanCases(t: Runner, env: Environment) {
@@ -242,5 +245,84 @@ export function podmanCases(t: Runner, env: Environment) {
     expect(out === "engine-box\nengine-box\n", `stdout ${JSON.stringify(out)}`);
   });
 
+  t.case("run: stdout and stderr apart", () => {
+    const r = runOnce([], ["sh", "-c", "echo to-out; echo to-err >&2"]);
+    expect(r.code === 0 && r.stdout === "to-out\n", `stdout ${JSON.stringify(r.stdout)}`);
+    expect(r.stderr.includes("to-err"), `stderr ${JSON.stringify(r.stderr)}`);
+  });
+  t.case("kill -s KILL: exit code 137", () => {
+    const name = detached(forever);
+    must(podman(["kill", "--signal", "KILL", name]), "podman kill -s KILL");
+    const waited = must(podman(["wait", name]), "podman wait").trim();
+    expect(waited === "137", `podman wait says ${waited}, want 137`);
+    remove(name);
+  });
+  // podman turns the runtime's error message into the exit code (127 not found, 126 not
+  // executable): the message read from the runtime's JSON log must say what happened
+  t.case("run: missing command (127 + message)", () => {
+    const r = runOnce([], ["/no/such/command"]);
+    expect(r.code === 127, `podman run exited ${r.code}, want 127: ${r.stderr.trim()}`);
+    expect(r.stderr.includes("/no/such/command"), `the error does not name the command: ${r.stderr.trim()}`);
+  });
+  t.case("run: not executable (126 + message)", () => {
+    const r = runOnce([], ["/etc/passwd"]);
+    expect(r.code === 126, `podman run exited ${r.code}, want 126: ${r.stderr.trim()}`);
+    expect(/permission denied/i.test(r.stderr), `the error does not say permission denied: ${r.stderr.trim()}`);
+  });
+  t.case("exec -d", () => {
+    needWeb();
+    must(podman(["exec", "-d", web, "sh", "-c", "sleep 0.2; echo detached >/tmp/exec-d"]), "podman exec -d");
+    expect(waitFor(() => podman(["exec", web, "cat", "/tmp/exec-d"]).stdout === "detached\n", 5_000), "the detached exec never wrote its file");
+  });
+  t.case("no runtime process stays behind", () => {
+    // conmon is the monitor: after create/start/exec --detach nothing of the runtime may linger
+    needWeb();
+    must(podman(["exec", "-d", web, "sleep", "5"]), "podman exec -d");
+    const lingering = runtimeProcesses(env.runtime, env.dir);
+    expect(lingering.length === 0, `runtime processes still running: ${lingering.join("; ")}`);
+  });
+  t.case("--ulimit", () => {
+    const out = must(runOnce(["--ulimit", "nofile=512:1024", "--ulimit", "nproc=300:400"], ["sh", "-c", "ulimit -n; ulimit -Hn; ulimit -u"]), "podman run --ulimit");
+    expect(out === "512\n1024\n300\n", `ulimits ${JSON.stringify(out)}`);
+  });
+  t.case("--sysctl", () => {
+    const out = must(runOnce(["--sysctl", "kernel.msgmax=12345"], ["cat", "/proc/sys/kernel/msgmax"]), "podman run --sysctl");
+    expect(out === "12345\n", `kernel.msgmax ${JSON.stringify(out)}`);
+  });
+  t.case("--device", () => {
+    const out = must(runOnce(["--device", "/dev/zero:/dev/myzero"], ["sh", "-c", "head -c 4 /dev/myzero | od -An -tx1; head -c1 /dev/null && echo null-ok"]), "podman run --device");
+    expect(/^\s*00 00 00 00\nnull-ok\n$/.test(out), `stdout ${JSON.stringify(out)}`);
+  });
+  t.case("--privileged", () => {
+    const out = must(runOnce(["--privileged"], ["sh", "-c", "grep CapEff /proc/self/status; ls /dev | wc -l; mount -o remount,rw /sys && echo sys-rw"]), "podman run --privileged");
+    // every capability this host lets us have (here CAP_SYS_RESOURCE is missing from our bounding set)
+    const ours = readFileSync("/proc/self/status", "utf8").match(/CapBnd:\s+(\w+)/)![1];
+    expect(new RegExp(`CapEff:\\s+${ours}\n`).test(out), `CapEff ${JSON.stringify(out)}, want ours: ${ours}`);
+    const devices = Number(out.split("\n")[1]);
+    expect(devices > 20, `only ${devices} entries in /dev`);
+    expect(out.includes("sys-rw"), `cannot remount /sys rw: ${JSON.stringify(out)}`);
+  });
+  t.case("run --rm leaves no runtime state", () => {
+    if (web) remove(web);
+    web = "";
+    for (const name of podman(["ps", "-a", "--format", "{{.Names}}"]).stdout.split("\n").filter(Boolean)) remove(name);
+    must(runOnce([], ["true"]), "podman run --rm");
+    const left = existsSync(env.runtimeRoot) ? readdirSync(env.runtimeRoot) : [];
+    expect(left.length === 0, `left in the runtime's --root: ${left.join(" ")}`);
+  });
   if (web) remove(web);
+}
+
+/** Processes still executing the runtime binary itself (a monitor it left behind). */
+export function runtimeProcesses(runtime: string, dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8").replaceAll("\0", " ");
+      const isRuntime = readlinkSync(`/proc/${entry}/exe`).startsWith(runtime) || cmdline.startsWith(`${runtime} `);
+      if (isRuntime && cmdline.includes(dir)) out.push(`${entry}: ${cmdline}`);
+    } catch { /* gone or kernel thread */ }
+  }
+  return out;
 }
