@@ -54,7 +54,8 @@ export class Channel {
     const deadline = Date.now() + timeoutMs;
     // Short polls so a dead peer is noticed even if it leaked the other end of the socket.
     while (!pollIn(this.fd, Math.min(100, Math.max(0, deadline - Date.now())))) {
-      if (alive && !alive()) throw new RuntimeError(`init process exited before sending a ${what}`);
+      // A peer may write its last record and exit between the poll and this check: poll once more.
+      if (alive && !alive() && !pollIn(this.fd, 0)) throw new RuntimeError(`init process exited before sending a ${what}`);
       if (Date.now() >= deadline) throw new RuntimeError(`timed out waiting for a ${what} from init`);
     }
     // recvmsg, not read: a message may carry an fd, which a plain read would drop.
