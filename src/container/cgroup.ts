@@ -1,7 +1,7 @@
 // The container's cgroup as create/exec/delete/update see it: made and limited before init
 // runs, removed on failure (the Cleanup stack) and by delete.
 import type { CgroupManager } from "../cgroups/manager.ts";
-import { cgroupManager, cgroupManagerFromState, containerDeviceRules } from "../cgroups/manager.ts";
+import { CgroupError, cgroupManager, cgroupManagerFromState, containerDeviceRules } from "../cgroups/manager.ts";
 import type { Spec } from "../spec/types.ts";
 import type { StoredState } from "../state/store.ts";
 import { during } from "../sys/errors.ts";
@@ -9,19 +9,29 @@ import type { Cleanup, Context } from "./context.ts";
 
 export type CgroupHandle = CgroupManager;
 
+/** Make the container's cgroup (limits come later: applyCgroupLimits). */
 export function openCgroup(ctx: Context, spec: Spec, id: string, cleanup: Cleanup): CgroupHandle {
   if (ctx.opts.systemdCgroup) throw new Error("--systemd-cgroup is not supported: minidocker manages cgroupfs directly");
   const manager = cgroupManager({ cgroupsPath: spec.linux?.cgroupsPath, id, warn: (m) => ctx.log.warn(`cgroup: ${m}`) });
   manager.create();
   cleanup.add("cgroup", () => manager.destroy());
+  return manager;
+}
+
+/**
+ * Write linux.resources once init is in the cgroup and has set itself up, as runc does (its
+ * parent calls manager.Set at procHooks/procReady, not before init runs): init is a multi-threaded
+ * Bun process, so a pids limit below its thread count (or a tight memory limit) applied earlier
+ * would kill it before the container's process ever ran. After execve the threads are gone.
+ */
+export function applyCgroupLimits(cgroup: CgroupHandle, spec: Spec): void {
   // runc always installs device rules: deny-all, the spec's, then its default allow-list.
   const resources = { ...spec.linux?.resources, devices: containerDeviceRules(spec.linux?.resources?.devices) };
   try {
-    manager.apply(resources);
+    cgroup.apply(resources);
   } catch (e) {
-    throw during("cgroup", e);
+    throw e instanceof CgroupError ? e : during("cgroup", e); // a CgroupError already says "cgroup: <field>: …"
   }
-  return manager;
 }
 
 export const cgroupOf = (state: StoredState): CgroupHandle | undefined =>

@@ -103,8 +103,10 @@ export class CgroupV1Manager implements CgroupManager {
   }
 
   apply(resources: LinuxResources): void {
-    if (resources.unified && Object.keys(resources.unified).length > 0)
-      throw new CgroupError("requires cgroup v2 (this host runs cgroup v1)", "linux.resources.unified");
+    const unifiedKey = Object.keys(resources.unified ?? {})[0];
+    if (unifiedKey !== undefined)
+      throw new CgroupError(`requires cgroup v2 (this host runs cgroup v1): can't write cgroup v2 file "${unifiedKey}"`,
+        "linux.resources.unified", unifiedKey);
     const context = { warn: this.warn };
     for (const controller of V1_CONTROLLERS) {
       if (!controller.isSet(resources)) continue;
