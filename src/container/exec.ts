@@ -79,21 +79,14 @@ export function execProcess(base: Process, o: ExecOptions): Process {
 
 /** Starts the process; returns its host pid (the caller waits for it unless detached). */
 export function execInContainer(ctx: Context, o: ExecOptions): number {
-  return withContainer(ctx, o.id, (state, status) => {
+  using cleanup = new Cleanup((m) => ctx.log.warn(m));
+  // Under the container's lock only while checking it and opening its namespaces: with
+  // --ignore-paused, init waits frozen until `resume`, which needs the lock.
+  const { state, status, joinFds } = withContainer(ctx, o.id, (state, status) => {
     if (status === "stopped") throw new RuntimeError("container not running");
     if (status === "paused" && !o.ignorePaused)
       throw new RuntimeError("cannot exec in a paused container (use --ignore-paused to override)");
-    const spec = state.spec;
-    const proc = execProcess(spec.process!, o);
-    // foreground exec proxies the pty: it starts with our terminal's size
-    if (proc.terminal && o.consoleFd !== undefined && !proc.consoleSize) proc.consoleSize = callerWindowSize();
-    if (proc.terminal && !o.consoleSocket && o.consoleFd === undefined)
-      throw new RuntimeError("cannot allocate tty if minidocker will detach without setting console socket");
-    checkLsm(o.processFile ? "process.json" : "exec", proc);
-    const seccomp = compileProfile(ctx, spec);
-
-    using cleanup = new Cleanup((m) => ctx.log.warn(m));
-    const namespaces = spec.linux?.namespaces ?? [];
+    const namespaces = state.spec.linux?.namespaces ?? [];
     const ordered = [...namespaces].sort((a, b) => Number(b.type === "user") - Number(a.type === "user"));
     const joinFds = ordered.map((ns) => {
       const path = `/proc/${state.pid}/ns/${NS_FILE[ns.type]}`;
@@ -101,37 +94,48 @@ export function execInContainer(ctx: Context, o: ExecOptions): number {
       cleanup.add(path, () => sys.close(fd));
       return fd;
     });
-    let consoleSocketFd = o.consoleFd ?? -1;
-    if (o.consoleSocket) {
-      try { consoleSocketFd = sys.connectUnix(resolve(o.consoleSocket)); } catch (e) {
-        throw during(`console socket "${o.consoleSocket}"`, e);
-      }
-      cleanup.add("console socket", () => sys.close(consoleSocketFd));
-    }
-    const userns = namespaces.some((n) => n.type === "user");
-    const plan: InitPlan = {
-      type: "plan", mode: "exec", id: o.id, process: proc, unshareCgroupns: false, fifoFd: -1,
-      consoleSocketFd, preserveFds: o.preserveFds ?? 0, noNewKeyring: true, userns,
-      personality: spec.linux?.personality,
-      seccomp: seccomp && { program: Buffer.from(seccomp.program).toString("base64"), flags: seccomp.flags },
-      createContainerHooks: [], startContainerHooks: [], stateJson: hookState(state, status), runtimeHooks: false,
-    };
-    const cg = cgroupOf(state);
-    const launched = launchInit({
-      joinFds, cloneFlags: 0, protectExe: true, enterContainerRoot: namespaces.some((n) => n.type === "mount"), inheritFds: consoleSocketFd >= 0 ? [consoleSocketFd] : [],
-    }, plan, {
-      onSpawned: (pid) => {
-        cleanup.add("exec process", () => killAndReap(pid));
-        if (cg?.exists()) cg.addProcess(pid);
-      },
-      onSeccompFd: (fd) => deliverNotifyFd(spec, fd, hookState(state, status)),
-    });
-    logInitWarnings(ctx, launched.warnings);
-    sys.close(launched.channel.fd);
-    if (o.pidFile) writePidFile(o.pidFile, launched.pid);
-    cleanup.keep();
-    for (const fd of joinFds) sys.close(fd);
-    if (consoleSocketFd >= 0 && o.consoleFd === undefined) sys.close(consoleSocketFd);
-    return launched.pid;
+    return { state, status, joinFds };
   });
+  const spec = state.spec;
+  const proc = execProcess(spec.process!, o);
+  // foreground exec proxies the pty: it starts with our terminal's size
+  if (proc.terminal && o.consoleFd !== undefined && !proc.consoleSize) proc.consoleSize = callerWindowSize();
+  if (proc.terminal && !o.consoleSocket && o.consoleFd === undefined)
+    throw new RuntimeError("cannot allocate tty if minidocker will detach without setting console socket");
+  const seccomp = compileProfile(ctx, spec);
+
+  let consoleSocketFd = o.consoleFd ?? -1;
+  if (o.consoleSocket) {
+    try { consoleSocketFd = sys.connectUnix(resolve(o.consoleSocket)); } catch (e) {
+      throw during(`console socket "${o.consoleSocket}"`, e);
+    }
+    cleanup.add("console socket", () => sys.close(consoleSocketFd));
+  }
+  const namespaces = spec.linux?.namespaces ?? [];
+  const userns = namespaces.some((n) => n.type === "user");
+  const plan: InitPlan = {
+    type: "plan", mode: "exec", id: o.id, process: proc, unshareCgroupns: false, fifoFd: -1,
+    consoleSocketFd, preserveFds: o.preserveFds ?? 0, noNewKeyring: true, userns,
+    personality: spec.linux?.personality,
+    seccomp: seccomp && { program: Buffer.from(seccomp.program).toString("base64"), flags: seccomp.flags },
+    createContainerHooks: [], startContainerHooks: [], stateJson: hookState(state, status), runtimeHooks: false,
+  };
+  const cg = cgroupOf(state);
+  const launched = launchInit({
+    joinFds, cloneFlags: 0, protectExe: true, enterContainerRoot: namespaces.some((n) => n.type === "mount"),
+    inheritFds: consoleSocketFd >= 0 ? [consoleSocketFd] : [],
+  }, plan, {
+    onSpawned: (pid) => {
+      cleanup.add("exec process", () => killAndReap(pid));
+      if (cg?.exists()) cg.addProcess(pid);
+    },
+    onSeccompFd: (fd) => deliverNotifyFd(spec, fd, hookState(state, status)),
+  });
+  logInitWarnings(ctx, launched.warnings);
+  sys.close(launched.channel.fd);
+  if (o.pidFile) writePidFile(o.pidFile, launched.pid);
+  cleanup.keep();
+  for (const fd of joinFds) sys.close(fd);
+  if (consoleSocketFd >= 0 && o.consoleFd === undefined) sys.close(consoleSocketFd);
+  return launched.pid;
 }
