@@ -1,6 +1,6 @@
 // start, state, kill, delete: the OCI lifecycle after create (runtime.md "Operations").
 import { existsSync, readFileSync, readSync, rmSync } from "node:fs";
-import { runHooks } from "../linux/hooks.ts";
+import { runHooksWarning } from "../linux/hooks.ts";
 import { initAlive, ociState, type Status, type StoredState } from "../state/store.ts";
 import { RuntimeError } from "../sys/errors.ts";
 import * as sys from "../sys/linux.ts";
@@ -46,20 +46,17 @@ export function startContainer(ctx: Context, id: string) {
         if (!initAlive(state)) throw new RuntimeError("container init exited before it could start the process");
         if (Date.now() > deadline) throw new RuntimeError("timed out waiting for container init to start");
       }
-      const byte = Buffer.alloc(1);
-      const n = readSync(fd, byte, 0, 1, null);
-      if (n !== 1) throw new RuntimeError("container init exited before it could start the process");
+      const reply = Buffer.alloc(4096);
+      const n = readSync(fd, reply, 0, reply.length, null);
+      if (n < 1) throw new RuntimeError("container init exited before it could start the process");
+      if (reply[0] === 0x45 /* "E" */) throw new RuntimeError(reply.toString("utf8", 1, n)); // a startContainer hook failed
     } finally {
       sys.close(fd);
     }
     rmSync(fifo, { force: true });
     return state;
   });
-  try {
-    runHooks("poststart", state.spec.hooks?.poststart, hookState(state, "running"));
-  } catch (e) {
-    ctx.log.warn((e as Error).message); // poststart failures only warn (runtime.md)
-  }
+  runHooksWarning("poststart", state.spec.hooks?.poststart, hookState(state, "running"), (m) => ctx.log.warn(m));
 }
 
 export function killContainer(ctx: Context, id: string, signal: number, all: boolean) {
@@ -112,11 +109,7 @@ export function destroy(ctx: Context, state: StoredState, status: Status) {
     }
   }
   ctx.store.removeDir(state.id);
-  try {
-    runHooks("poststop", state.spec.hooks?.poststop, hookState(state, "stopped"));
-  } catch (e) {
-    ctx.log.warn((e as Error).message); // poststop failures only warn
-  }
+  runHooksWarning("poststop", state.spec.hooks?.poststop, hookState(state, "stopped"), (m) => ctx.log.warn(m));
 }
 
 /** Host pids of the container's processes (`ps`). */

@@ -10,6 +10,16 @@ export function runHooks(kind: string, hooks: readonly Hook[] | undefined, state
   for (const [i, hook] of (hooks ?? []).entries()) runHook(`${kind}[${i}]`, hook, stateJson);
 }
 
+/**
+ * poststart and poststop: a failing hook is logged as a warning, and the remaining hooks and
+ * the lifecycle continue as if it had succeeded (runtime-spec config.md#poststart, #poststop).
+ */
+export function runHooksWarning(kind: string, hooks: readonly Hook[] | undefined, stateJson: string, warn: (msg: string) => void) {
+  for (const [i, hook] of (hooks ?? []).entries()) {
+    try { runHook(`${kind}[${i}]`, hook, stateJson); } catch (e) { warn((e as Error).message); }
+  }
+}
+
 export function runHook(name: string, hook: Hook, stateJson: string) {
   let result;
   try {
@@ -17,7 +27,8 @@ export function runHook(name: string, hook: Hook, stateJson: string) {
       // `path` is the program; `args` is its whole argv, args[0] included (spec config.md#posix-platform-hooks)
       cmd: [hook.path, ...(hook.args?.slice(1) ?? [])],
       argv0: hook.args?.[0] ?? hook.path,
-      env: Object.fromEntries((hook.env ?? []).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)])),
+      // no `env`: the hook inherits ours, as with runc (Go's exec.Cmd with a nil Env)
+      env: hook.env && Object.fromEntries(hook.env.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)])),
       stdin: Buffer.from(stateJson),
       stdout: "inherit",
       stderr: "pipe",

@@ -88,9 +88,17 @@ function runPlan(plan: InitPlan, channel: Channel): never {
     // Blocks until `start` opens the fifo for reading. Reopen through /proc/self/fd: the fifo's
     // path is outside our root now, and a fresh open is what makes the write block.
     const fifo = sys.open(`/proc/self/fd/${plan.fifoFd}`, O.WRONLY | O.CLOEXEC);
+    // startContainer hooks run once `start` opened the fifo, before the byte it waits for: a
+    // failing hook fails `start` with the hook's message ("E…" instead of "0", one atomic write).
+    try {
+      const state = { ...JSON.parse(plan.stateJson), status: "created" };
+      runHooks("startContainer", plan.startContainerHooks, JSON.stringify(state));
+    } catch (e) {
+      writeFileSync(fifo, `E${(e as Error).message}`.slice(0, 4000));
+      throw e;
+    }
     writeFileSync(fifo, "0");
     sys.close(fifo);
-    runHooks("startContainer", plan.startContainerHooks, plan.stateJson);
   }
   sys.close(channel.fd);
   sys.cloexecFrom(3 + plan.preserveFds);
