@@ -1,0 +1,196 @@
+// Terminals with real containers: the pty is allocated inside the container (its own devpts,
+// so the first one is /dev/pts/0) and its master sent over --console-socket, received by
+// scripts/recvtty.ts (create, run -d, exec -t -d, exec --process with terminal:true); foreground
+// run/exec without a socket proxy the pty themselves, driven here by util-linux `script`
+// (Debian: bsdutils); errors for a terminal without a socket and a socket without a terminal.
+import { afterAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import type { Spec } from "../../src/spec/types.ts";
+import { BIN, leftovers, makeBundle, makeRoot, md, REPO, removeBundle, uniqueId } from "./lib.ts";
+
+const root = makeRoot();
+const scratch = mkdtempSync(`${tmpdir()}/md-tty-`);
+const bundles: string[] = [];
+const ids: string[] = [];
+afterAll(() => {
+  for (const id of ids) md(root, ["delete", "--force", id]);
+  for (const b of bundles) removeBundle(b);
+  rmSync(root, { recursive: true, force: true });
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+const bundle = (edit: (s: Spec) => void, args: string[]) => {
+  const b = makeBundle(edit, args);
+  bundles.push(b);
+  return b;
+};
+const withTerminal = (size?: { height: number; width: number }) => (s: Spec) => {
+  s.process!.terminal = true;
+  if (size) s.process!.consoleSize = size;
+};
+
+let sockets = 0;
+/** scripts/recvtty.ts --once --no-stdin on a fresh socket; `output` resolves when the pty closes. */
+async function recvtty() {
+  const socket = `${scratch}/tty-${++sockets}.sock`;
+  const proc = Bun.spawn([process.execPath, `${REPO}/scripts/recvtty.ts`, "--once", "--no-stdin", socket], { stdout: "pipe", stderr: "pipe" });
+  for (let i = 0; i < 250 && !existsSync(socket); i++) await Bun.sleep(20);
+  if (!existsSync(socket)) throw new Error(`recvtty did not listen: ${await new Response(proc.stderr).text()}`);
+  const output = (async () => {
+    const timer = setTimeout(() => proc.kill(), 15_000);
+    const text = await new Response(proc.stdout).text();
+    clearTimeout(timer);
+    return { text: text.replaceAll("\r\n", "\n"), code: await proc.exited };
+  })();
+  return { socket, output };
+}
+
+/** `script` gives the runtime a terminal of rows×cols; returns everything the terminal showed. */
+async function inScript(command: string, input?: string) {
+  const p = Bun.spawn(["script", "-qec", `stty rows 30 cols 90; ${command}; echo "code=$?"; stty -a`, "/dev/null"], {
+    stdin: "pipe", stdout: "pipe", stderr: "pipe", env: { PATH: process.env.PATH ?? "/usr/bin:/bin", TERM: "xterm" },
+  });
+  if (input !== undefined) {
+    await Bun.sleep(1000);
+    p.stdin.write(input);
+  }
+  const timer = setTimeout(() => p.kill(), 20_000);
+  const out = (await new Response(p.stdout).text()).replaceAll("\r\n", "\n");
+  clearTimeout(timer);
+  p.stdin.end();
+  await p.exited;
+  return out;
+}
+
+const REPORT = "tty; stty size; ls /proc/self/fd | tr '\\n' ' '; echo";
+
+describe("--console-socket: the master goes to recvtty", () => {
+  test("create + start with process.terminal: a pty of the container's devpts, of consoleSize", async () => {
+    const tty = await recvtty();
+    const b = bundle(withTerminal({ height: 33, width: 101 }), ["sh", "-c", `${REPORT}; exit 0`]);
+    const id = uniqueId("create-tty");
+    const created = md(root, ["create", "--console-socket", tty.socket, "-b", b, id]);
+    expect(created.stderr).toBe("");
+    expect(created.code).toBe(0);
+    ids.push(id);
+    expect(md(root, ["start", id]).code).toBe(0);
+    const { text, code } = await tty.output;
+    expect(code).toBe(0);
+    // fds 0-2 on the pty, 3 is ls's own directory: neither the master nor the socket leaked
+    expect(text).toBe("/dev/pts/0\n33 101\n0 1 2 3 \n");
+  });
+
+  test("run -d with a terminal: returns, output reaches recvtty, input too", async () => {
+    const socket = `${scratch}/stdin.sock`;
+    const proc = Bun.spawn([process.execPath, `${REPO}/scripts/recvtty.ts`, "--once", socket], { stdin: "pipe", stdout: "pipe" });
+    for (let i = 0; i < 250 && !existsSync(socket); i++) await Bun.sleep(20);
+    const b = bundle(withTerminal(), ["sh", "-c", "read line; echo got:$line"]);
+    const id = uniqueId("run-d-tty");
+    const r = md(root, ["run", "-d", "--console-socket", socket, "-b", b, id]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    ids.push(id);
+    proc.stdin.write("hello\n");
+    proc.stdin.flush();
+    const timer = setTimeout(() => proc.kill(), 15_000);
+    const text = await new Response(proc.stdout).text();
+    clearTimeout(timer);
+    expect(text.replaceAll("\r\n", "\n")).toBe("hello\ngot:hello\n"); // the pty echoes the input
+  });
+
+  test("exec -t -d --console-socket (podman's argv)", async () => {
+    const id = uniqueId("exec-tty");
+    const b = bundle(() => {}, ["sh", "-c", "while :; do sleep 1; done"]);
+    expect(md(root, ["run", "-d", "-b", b, id]).code).toBe(0);
+    ids.push(id);
+    const tty = await recvtty();
+    const pidFile = `${scratch}/exec-tty.pid`;
+    const r = md(root, ["exec", "--pid-file", pidFile, "--detach", "--tty", "--console-socket", tty.socket, id, "sh", "-c", `${REPORT}; exit 0`]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const { text } = await tty.output;
+    expect(text).toMatch(/^\/dev\/pts\/\d+\nstty: standard input: .*\n0 1 2 3 \n$|^\/dev\/pts\/\d+\n0 0\n0 1 2 3 \n$/);
+  });
+
+  test("exec --process with terminal:true and consoleSize, --console-socket, no --tty (containerd's argv)", async () => {
+    const id = uniqueId("exec-proc-tty");
+    const b = bundle(() => {}, ["sh", "-c", "while :; do sleep 1; done"]);
+    expect(md(root, ["run", "-d", "-b", b, id]).code).toBe(0);
+    ids.push(id);
+    const tty = await recvtty();
+    const file = `${scratch}/process-tty.json`;
+    writeFileSync(file, JSON.stringify({ terminal: true, consoleSize: { height: 12, width: 34 }, args: ["sh", "-c", REPORT], cwd: "/", user: { uid: 0, gid: 0 }, env: ["PATH=/bin:/usr/bin"] }));
+    const r = md(root, ["exec", "--process", file, "--console-socket", tty.socket, "--detach", "--pid-file", `${scratch}/p.pid`, id]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const { text } = await tty.output;
+    expect(text).toMatch(/^\/dev\/pts\/\d+\n12 34\n0 1 2 3 \n$/);
+  });
+});
+
+describe("foreground run/exec proxy the pty", () => {
+  test("run: a tty of the caller's size, input and output, exit code, the caller's terminal restored", async () => {
+    const b = bundle(withTerminal(), ["sh", "-c", "tty; stty size; read x; echo got:$x; exit 4"]);
+    const id = uniqueId("fg-tty");
+    const out = await inScript(`${BIN} --root ${root} run -b ${b} ${id}`, "hello\n");
+    const lines = out.split("\n");
+    expect(lines.slice(0, 5)).toEqual(["/dev/pts/0", "30 90", "hello", "got:hello", "code=4"]);
+    // `stty -a` after the run: canonical mode and echo are back
+    expect(out).toMatch(/(^|\s)icanon\s/m);
+    expect(out).toMatch(/(^|\s)echo\s/m);
+    expect(out).toMatch(/(^|\s)opost\s/m);
+    expect(leftovers(root, id)).toEqual([]); // foreground run deletes the container
+  });
+
+  test("exec -t: a tty of the caller's size, exit code", async () => {
+    const id = uniqueId("fg-exec-tty");
+    const b = bundle(() => {}, ["sh", "-c", "while :; do sleep 1; done"]);
+    expect(md(root, ["run", "-d", "-b", b, id]).code).toBe(0);
+    ids.push(id);
+    const out = await inScript(`${BIN} --root ${root} exec -t ${id} sh -c 'tty; stty size; exit 6'`);
+    expect(out.split("\n").slice(0, 3)).toEqual(["/dev/pts/0", "30 90", "code=6"]);
+    expect(out).toMatch(/(^|\s)icanon\s/m);
+  });
+
+  test("run without a terminal: stdio is the caller's, no pty", async () => {
+    const b = bundle(() => {}, ["sh", "-c", "tty; echo out; echo err >&2; exit 2"]);
+    const r = md(root, ["run", "-b", b, uniqueId("fg-notty")]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("not a tty\nout\n");
+    expect(r.stderr).toBe("err\n");
+  });
+});
+
+describe("terminal and console socket mismatches", () => {
+  test("--detach with a terminal and no console socket: clear error, nothing left", () => {
+    const b = bundle(withTerminal(), ["true"]);
+    for (const args of [["run", "-d"], ["create"]]) {
+      const id = uniqueId("tty-nosock");
+      const r = md(root, [...args, "-b", b, id]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("cannot allocate tty if minidocker will detach without setting console socket");
+      expect(leftovers(root, id)).toEqual([]);
+    }
+  });
+
+  test("a console socket without a terminal: clear error, nothing left", () => {
+    const b = bundle(() => {}, ["true"]);
+    const id = uniqueId("sock-notty");
+    const r = md(root, ["create", "--console-socket", `${scratch}/whatever.sock`, "-b", b, id]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("cannot use console socket");
+    expect(leftovers(root, id)).toEqual([]);
+  });
+
+  test("an unreachable console socket: error naming it, nothing left", () => {
+    const b = bundle(withTerminal(), ["true"]);
+    const id = uniqueId("sock-missing");
+    const sock = `${scratch}/missing.sock`;
+    const r = md(root, ["create", "--console-socket", sock, "-b", b, id]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(sock);
+    expect(r.stderr).toContain("ENOENT");
+    expect(leftovers(root, id)).toEqual([]);
+  });
+});
