@@ -1,6 +1,6 @@
 // `create`: validate the bundle, make the state dir, exec.fifo and cgroup, clone init into its
 // namespaces, and return once init waits on exec.fifo — status `created`.
-import { chmodSync, readFileSync, realpathSync, writeFileSync, renameSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, realpathSync, writeFileSync, renameSync } from "node:fs";
 import { resolve } from "node:path";
 import { runHooks } from "../linux/hooks.ts";
 import { checkLsm } from "../linux/lsm.ts";
@@ -74,6 +74,28 @@ export function namespaceFds(namespaces: readonly LinuxNamespace[], cleanup: Cle
     }
   }
   return { joinFds, cloneFlags, newCgroupns };
+}
+
+/**
+ * systemd socket activation (sd_listen_fds(3)): LISTEN_FDS fds from 3 meant for us (LISTEN_PID)
+ * go on to the container's process as its fds 3…, with LISTEN_FDS and LISTEN_PID=1, before any
+ * --preserve-fds ones — what runc does (go-systemd activation.Files).
+ */
+export function listenFds(): number {
+  const count = Number(process.env.LISTEN_FDS ?? "");
+  if (!Number.isInteger(count) || count <= 0 || Number(process.env.LISTEN_PID) !== process.pid) return 0;
+  return count;
+}
+
+/**
+ * fds 3…3+count-1 for the container's process (--preserve-fds, socket activation). Bun marks
+ * inherited fds above 3 close-on-exec when it starts, so they are named to the helper, which
+ * clears the flag, and init clears it again before the user's execve.
+ */
+export function preservedFds(count: number): number[] {
+  const fds = Array.from({ length: count }, (_, i) => 3 + i);
+  for (const fd of fds) if (!existsSync(`/proc/self/fd/${fd}`)) throw new RuntimeError(`--preserve-fds ${count}: fd ${fd} is not open`);
+  return fds;
 }
 
 export function writePidFile(path: string, pid: number) {
@@ -161,6 +183,12 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
     stateJson: "", runtimeHooks: !!(hooks.prestart?.length || hooks.createRuntime?.length),
   };
 
+  const activated = listenFds();
+  if (activated) {
+    plan.process = { ...plan.process, env: [...(plan.process.env ?? []), `LISTEN_FDS=${activated}`, "LISTEN_PID=1"] };
+    plan.preserveFds += activated;
+  }
+
   let limitsApplied = false;
   const applyLimits = () => { if (!limitsApplied) { limitsApplied = true; applyCgroupLimits(cgroup, spec); } };
   const timeOffsets = spec.linux?.timeOffsets;
@@ -171,7 +199,7 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
     timensOffsets: timeOffsets ? Object.entries(timeOffsets).map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}\n`).join("") : undefined,
     uidMappings: spec.linux?.uidMappings,
     gidMappings: spec.linux?.gidMappings,
-    inheritFds: consoleSocketFd >= 0 ? [fifoFd, consoleSocketFd] : [fifoFd],
+    inheritFds: [...preservedFds(plan.preserveFds), fifoFd, ...(consoleSocketFd >= 0 ? [consoleSocketFd] : [])],
   }, plan, {
     onSpawned: (pid) => {
       state.pid = pid;

@@ -12,7 +12,7 @@ import * as sys from "../sys/linux.ts";
 import { O } from "../sys/linux.ts";
 import { cgroupOf } from "./cgroup.ts";
 import { Cleanup, type Context } from "./context.ts";
-import { hookState, writePidFile } from "./create.ts";
+import { hookState, preservedFds, writePidFile } from "./create.ts";
 import { killAndReap, launchInit, logInitWarnings } from "./launch.ts";
 import { withContainer } from "./lifecycle.ts";
 import { compileProfile, deliverNotifyFd } from "./seccomp.ts";
@@ -123,7 +123,7 @@ export function execInContainer(ctx: Context, o: ExecOptions): number {
   const cg = cgroupOf(state);
   const launched = launchInit({
     joinFds, cloneFlags: 0, protectExe: true, enterContainerRoot: namespaces.some((n) => n.type === "mount"),
-    inheritFds: consoleSocketFd >= 0 ? [consoleSocketFd] : [],
+    inheritFds: [...preservedFds(plan.preserveFds), ...(consoleSocketFd >= 0 ? [consoleSocketFd] : [])],
   }, plan, {
     onSpawned: (pid) => {
       cleanup.add("exec process", () => killAndReap(pid));

@@ -29,12 +29,15 @@ export function callerWindowSize(): { height: number; width: number } | undefine
 export const becomeSubreaper = () => sys.prctl(PR.SET_CHILD_SUBREAPER, 1);
 
 /**
- * Foreground run/exec without --console-socket: a socketpair stands in for it, so when the
- * process has a terminal, init sends the pty master to us and we proxy it. `theirs` goes to
- * init (used only if process.terminal); `wait` returns the exit status.
+ * Foreground run/exec: call before create/exec. Signals that arrive before the process exists
+ * are held and delivered once it does (a TERM during create must not kill us and orphan it).
+ * Without --console-socket a socketpair stands in for one, so when the process has a terminal,
+ * init sends the pty master to us and we proxy it: `theirs` goes to init (used only if
+ * process.terminal). `wait` returns the exit status.
  */
 export function foregroundConsole() {
   const [ours, theirs] = sys.socketpair();
+  const forwarder = new SignalForwarder();
   return {
     theirs,
     async wait(pid: number): Promise<number> {
@@ -43,9 +46,37 @@ export function foregroundConsole() {
       let master = -1;
       if (sys.pollIn(ours, 0)) master = sys.recvFd(ours).fd;
       sys.close(ours);
-      return waitForeground(pid, master >= 0 ? new PtyProxy(master) : undefined);
+      return waitForeground(pid, forwarder, master >= 0 ? new PtyProxy(master) : undefined);
     },
   };
+}
+
+/** Forwards FORWARDED to the target once known; SIGWINCH resizes the pty instead, if we proxy one. */
+class SignalForwarder {
+  private target = 0;
+  private tty: PtyProxy | undefined;
+  private readonly held: number[] = [];
+  private readonly handlers = FORWARDED.map((name) => {
+    const handler = () => this.deliver(SIGNUM[name]!);
+    process.on(name, handler);
+    return [name, handler] as const;
+  });
+
+  private deliver(signal: number) {
+    if (!this.target) { this.held.push(signal); return; }
+    if (signal === SIGNUM.SIGWINCH && this.tty) { this.tty.resize(); return; }
+    try { sys.kill(this.target, signal); } catch {}
+  }
+
+  start(pid: number, tty?: PtyProxy) {
+    this.target = pid;
+    this.tty = tty;
+    for (const signal of this.held.splice(0)) this.deliver(signal);
+  }
+
+  stop() {
+    for (const [name, handler] of this.handlers) process.off(name, handler);
+  }
 }
 
 function writeAll(fd: number, data: Uint8Array) {
@@ -77,7 +108,6 @@ export class PtyProxy {
     this.resize();
     this.restoreTerminal = isatty(0) ? setRawMode(0) : () => {};
     process.on("exit", this.onExit);
-    process.on("SIGWINCH", this.resize);
   }
 
   fds(): number[] { return this.stdinOpen ? [this.master, 0] : [this.master]; }
@@ -99,19 +129,14 @@ export class PtyProxy {
 
   restore() {
     process.off("exit", this.onExit);
-    process.off("SIGWINCH", this.resize);
     this.restoreTerminal();
     sys.close(this.master);
   }
 }
 
 /** Wait for `pid` (our child or reparented to us), forwarding signals; returns its exit code. */
-export async function waitForeground(pid: number, tty?: PtyProxy): Promise<number> {
-  const handlers = FORWARDED.filter((name) => !(tty && name === "SIGWINCH")).map((name) => {
-    const h = () => { try { sys.kill(pid, SIGNUM[name]!); } catch {} };
-    process.on(name, h);
-    return [name, h] as const;
-  });
+async function waitForeground(pid: number, forwarder: SignalForwarder, tty?: PtyProxy): Promise<number> {
+  forwarder.start(pid, tty);
   const pidfd = sys.pidfdOpen(pid);
   try {
     let ptyOpen = tty !== undefined;
@@ -133,7 +158,7 @@ export async function waitForeground(pid: number, tty?: PtyProxy): Promise<numbe
     return exitCodeOf(status);
   } finally {
     sys.close(pidfd);
-    for (const [name, h] of handlers) process.off(name, h);
+    forwarder.stop();
     tty?.restore();
   }
 }

@@ -101,6 +101,8 @@ function runPlan(plan: InitPlan, channel: Channel): never {
     sys.close(fifo);
   }
   sys.close(channel.fd);
+  // Bun marked the preserved fds above 3 close-on-exec when this process started
+  for (let fd = 3; fd < 3 + plan.preserveFds; fd++) sys.clearCloexec(fd);
   sys.cloexecFrom(3 + plan.preserveFds);
   resetSignals();
   prepared.beforeExec();

@@ -2,11 +2,14 @@
 // with a user namespace) and its cgroup; exit codes; the CLI flags engines and users pass
 // (repeated -e/-g/-c accumulate, --cwd, --user, --process FILE, --pid-file, --no-new-privs);
 // refusals (stopped, paused) and bad input that names the culprit and leaves the container running.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import type { Spec } from "../../src/spec/types.ts";
 import { BIN, makeBundle, makeRoot, md, removeBundle, uniqueId } from "./lib.ts";
+
+// real containers, several runtime calls per test (bunfig's [test] timeout is not applied)
+setDefaultTimeout(30_000);
 
 const root = makeRoot();
 const scratch = mkdtempSync(`${tmpdir()}/md-exec-`);

@@ -5,10 +5,13 @@
 // poststop); a hook path that does not exist. The hook programs are /bin/sh scripts: on the
 // host for every kind but startContainer, which runs after pivot_root, from the container's
 // /bin/sh (busybox). They write what they saw into <bundle>/rootfs/hooks, /hooks inside.
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import type { Hook, Spec } from "../../src/spec/types.ts";
 import { leftovers, makeBundle, makeRoot, md, removeBundle, uniqueId } from "./lib.ts";
+
+// real containers, several runtime calls per test (bunfig's [test] timeout is not applied)
+setDefaultTimeout(30_000);
 
 const root = makeRoot();
 const bundles: string[] = [];

@@ -3,11 +3,14 @@
 // scripts/recvtty.ts (create, run -d, exec -t -d, exec --process with terminal:true); foreground
 // run/exec without a socket proxy the pty themselves, driven here by util-linux `script`
 // (Debian: bsdutils); errors for a terminal without a socket and a socket without a terminal.
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import type { Spec } from "../../src/spec/types.ts";
 import { BIN, leftovers, makeBundle, makeRoot, md, REPO, removeBundle, uniqueId } from "./lib.ts";
+
+// real containers, several runtime calls per test (bunfig's [test] timeout is not applied)
+setDefaultTimeout(30_000);
 
 const root = makeRoot();
 const scratch = mkdtempSync(`${tmpdir()}/md-tty-`);
