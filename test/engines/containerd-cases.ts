@@ -145,7 +145,7 @@ export function containerdCases(t: Runner, env: Environment) {
     const left = existsSync(ns) ? readdirSync(ns) : [];
     expect(left.length === 0, `left in ${ns}: ${left.join(" ")}`);
   });
-  if (box) remove(box);
+  t.after(() => { if (box) remove(box); });
 }
 
 function readCmdline(pid: number): string {

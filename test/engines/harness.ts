@@ -65,13 +65,38 @@ export function waitFor(probe: () => boolean, ms: number, step = 100): boolean {
 
 // ---- case runner --------------------------------------------------------------------------
 
+/**
+ * Cases are queued, then `drain()` runs them in order with an event-loop turn before each: the
+ * commands are synchronous, and Bun delivers signals (Ctrl-C → teardown) only on a turn.
+ */
 export class Runner {
   passed = 0;
   failed: string[] = [];
+  private queue: Array<{ name?: string; body: () => void }> = [];
   constructor(private readonly label: string, private readonly only?: RegExp) {}
 
-  case(name: string, body: () => void) {
-    if (this.only && !this.only.test(name)) return;
+  /** Queue a case; `always`: run it whatever --only says (an engine's set-up). */
+  case(name: string, body: () => void, always = false) {
+    if (!always && this.only && !this.only.test(name)) return;
+    this.queue.push({ name, body });
+  }
+
+  /** A step after the queued cases (clean-up), not counted. */
+  after(body: () => void) {
+    this.queue.push({ body });
+  }
+
+  async drain() {
+    while (this.queue.length) {
+      await Bun.sleep(1);
+      const { name, body } = this.queue.shift()!;
+      if (name === undefined) {
+        try { body(); } catch (e) { console.log(`# after: ${(e as Error).message}`); }
+      } else this.runCase(name, body);
+    }
+  }
+
+  private runCase(name: string, body: () => void) {
     const started = Date.now();
     let failure: string | undefined;
     try {

@@ -1,6 +1,7 @@
 // Entry point (scripts/engines-test): run the engine cases against each runtime binary given,
 // e.g. `scripts/engines-test /usr/sbin/runc dist/minidocker` (runc is the control).
-// Options: --only REGEX (case names), --engine podman|containerd. Exit status 0 only if every case passed.
+// Options: --only REGEX (case names; later cases of an engine use the container of "run -d"),
+// --engine podman|containerd. Exit status 0 only if every case passed.
 import { existsSync, realpathSync } from "node:fs";
 import { CONTAINERD_CASES, containerdCases } from "./containerd-cases.ts";
 import { Environment, ensurePackages, REPO, Runner } from "./harness.ts";
@@ -23,23 +24,23 @@ function parse(argv: string[]) {
   return { runtimes, only, engines };
 }
 
-function runAgainst(runtime: string, engines: string[], only?: RegExp): Runner {
+async function runAgainst(runtime: string, engines: string[], only?: RegExp): Promise<Runner> {
   const label = runtime.split("/").pop()!;
   const t = new Runner(label, only);
   const env = new Environment(runtime);
   console.log(`# ${label}: ${runtime}, copied to ${env.runtime} (engines' private state under ${env.dir})`);
   try {
-    if (engines.includes("podman")) {
+    for (const [engine, setup, cases, names] of [
+      ["podman", () => env.setupPodman(), podmanCases, PODMAN_CASES],
+      ["containerd", () => env.setupContainerd(), containerdCases, CONTAINERD_CASES],
+    ] as const) {
+      if (!engines.includes(engine)) continue;
       let ready = false;
-      t.case("podman: private engine + imported busybox image", () => { env.setupPodman(); ready = true; });
-      if (ready) podmanCases(t, env);
-      else t.skipAll(PODMAN_CASES, "podman setup failed");
-    }
-    if (engines.includes("containerd")) {
-      let ready = false;
-      t.case("containerd: private daemon + imported busybox image", () => { env.setupContainerd(); ready = true; });
-      if (ready) containerdCases(t, env);
-      else t.skipAll(CONTAINERD_CASES, "containerd setup failed");
+      t.case(`${engine}: private engine + imported busybox image`, () => { setup(); ready = true; }, true);
+      await t.drain();
+      if (ready) cases(t, env);
+      else t.skipAll(names, `${engine} setup failed`);
+      await t.drain();
     }
   } finally {
     env.teardown();
@@ -52,11 +53,13 @@ ensurePackages();
 const results: Array<[string, Runner]> = [];
 for (const given of runtimes) {
   if (!existsSync(given)) { console.log(`FAIL  ${given}: no such runtime binary`); process.exitCode = 1; continue; }
-  results.push([given, runAgainst(realpathSync(given), engines, only)]);
+  results.push([given, await runAgainst(realpathSync(given), engines, only)]);
 }
 let allPassed = process.exitCode !== 1;
 for (const [runtime, t] of results) {
   console.log(`${runtime}: ${t.passed} passed, ${t.failed.length} failed${t.failed.length ? ` (${t.failed.join("; ")})` : ""}`);
   if (t.failed.length) allPassed = false;
 }
+const total = (f: (t: Runner) => number) => results.reduce((n, [, t]) => n + f(t), 0);
+console.log(`${total((t) => t.passed)} passed, ${total((t) => t.failed.length)} failed`);
 process.exitCode = allPassed ? 0 : 1;

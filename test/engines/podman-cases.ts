@@ -310,7 +310,7 @@ export function podmanCases(t: Runner, env: Environment) {
     const left = existsSync(env.runtimeRoot) ? readdirSync(env.runtimeRoot) : [];
     expect(left.length === 0, `left in the runtime's --root: ${left.join(" ")}`);
   });
-  if (web) remove(web);
+  t.after(() => { if (web) remove(web); });
 }
 
 /** Processes still executing the runtime binary itself (a monitor it left behind). */
