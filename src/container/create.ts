@@ -1,6 +1,6 @@
 // `create`: validate the bundle, make the state dir, exec.fifo and cgroup, clone init into its
 // namespaces, and return once init waits on exec.fifo — status `created`.
-import { chmodSync, existsSync, readFileSync, realpathSync, writeFileSync, renameSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, readlinkSync, realpathSync, writeFileSync, renameSync } from "node:fs";
 import { resolve } from "node:path";
 import { runHooks } from "../linux/hooks.ts";
 import { checkLsm } from "../linux/lsm.ts";
@@ -94,7 +94,12 @@ export function listenFds(): number {
  */
 export function preservedFds(count: number): number[] {
   const fds = Array.from({ length: count }, (_, i) => 3 + i);
-  for (const fd of fds) if (!existsSync(`/proc/self/fd/${fd}`)) throw new RuntimeError(`--preserve-fds ${count}: fd ${fd} is not open`);
+  for (const fd of fds) {
+    // Bun takes the lowest free fds for its event loop: those were not given to us
+    const link = existsSync(`/proc/self/fd/${fd}`) ? readlinkSync(`/proc/self/fd/${fd}`) : "";
+    if (!link || link === "anon_inode:[eventpoll]" || link === "anon_inode:[eventfd]")
+      throw new RuntimeError(`--preserve-fds ${count}: fd ${fd} is not open`);
+  }
   return fds;
 }
 

@@ -2,30 +2,25 @@
 // with a user namespace) and its cgroup; exit codes; the CLI flags engines and users pass
 // (repeated -e/-g/-c accumulate, --cwd, --user, --process FILE, --pid-file, --no-new-privs);
 // refusals (stopped, paused) and bad input that names the culprit and leaves the container running.
-import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
+import { existsSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import type { Spec } from "../../src/spec/types.ts";
-import { BIN, makeBundle, makeRoot, md, removeBundle, uniqueId } from "./lib.ts";
+import { BIN, md, uniqueId } from "./lib.ts";
+import { testScope } from "./scope.ts";
 
 // real containers, several runtime calls per test (bunfig's [test] timeout is not applied)
 setDefaultTimeout(30_000);
 
-const root = makeRoot();
-const scratch = mkdtempSync(`${tmpdir()}/md-exec-`);
-const bundles: string[] = [];
-const ids: string[] = [];
+const { root, scratch, bundle, track } = testScope("exec");
 const FOREVER = ["sh", "-c", "while :; do sleep 1; done"];
 
 /** A detached running container; removed after the file's tests. */
 function runDetached(edit: (s: Spec) => void = () => {}): string {
-  const b = makeBundle(edit, FOREVER);
-  bundles.push(b);
+  const b = bundle(edit, FOREVER);
   const id = uniqueId("exec");
   const r = md(root, ["run", "-d", "-b", b, id]);
   if (r.code !== 0) throw new Error(`run -d failed: ${r.stderr}`);
-  ids.push(id);
-  return id;
+  return track(id);
 }
 const state = (id: string) => JSON.parse(md(root, ["state", id]).stdout);
 const ns = (pid: number | "self", kind: string) => readlinkSync(`/proc/${pid}/ns/${kind}`);
@@ -40,13 +35,6 @@ beforeAll(() => {
     s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
   });
 });
-afterAll(() => {
-  for (const id of ids) md(root, ["delete", "--force", id]);
-  for (const b of bundles) removeBundle(b);
-  rmSync(root, { recursive: true, force: true });
-  rmSync(scratch, { recursive: true, force: true });
-});
-
 const NS_KINDS = ["cgroup", "ipc", "mnt", "net", "pid", "user", "uts"];
 const NS_SCRIPT = `for n in ${NS_KINDS.join(" ")}; do echo $n $(readlink /proc/self/ns/$n) $(readlink /proc/1/ns/$n); done; cat /proc/self/cgroup | sort | md5sum; cat /proc/1/cgroup | sort | md5sum`;
 
@@ -108,11 +96,9 @@ describe("exit codes", () => {
 
 describe("refusals", () => {
   test("a stopped container: container not running", () => {
-    const b = makeBundle(undefined, ["true"]);
-    bundles.push(b);
+    const b = bundle(undefined, ["true"]);
     const id = uniqueId("stopped");
-    expect(md(root, ["create", "-b", b, id]).code).toBe(0);
-    ids.push(id);
+    expect(md(root, ["create", "-b", b, track(id)]).code).toBe(0);
     expect(md(root, ["start", id]).code).toBe(0);
     for (let i = 0; i < 100 && state(id).status !== "stopped"; i++) Bun.sleepSync(20);
     const r = md(root, ["exec", id, "true"]);

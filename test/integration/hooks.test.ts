@@ -5,20 +5,17 @@
 // poststop); a hook path that does not exist. The hook programs are /bin/sh scripts: on the
 // host for every kind but startContainer, which runs after pivot_root, from the container's
 // /bin/sh (busybox). They write what they saw into <bundle>/rootfs/hooks, /hooks inside.
-import { afterAll, describe, expect, test, setDefaultTimeout } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import { describe, expect, test, setDefaultTimeout } from "bun:test";
+import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import type { Hook, Spec } from "../../src/spec/types.ts";
-import { leftovers, makeBundle, makeRoot, md, removeBundle, uniqueId } from "./lib.ts";
+import { leftovers, md, uniqueId } from "./lib.ts";
+import { testScope } from "./scope.ts";
 
 // real containers, several runtime calls per test (bunfig's [test] timeout is not applied)
 setDefaultTimeout(30_000);
 
-const root = makeRoot();
-const bundles: string[] = [];
-afterAll(() => {
-  if (!process.env.KEEP_BUNDLES) for (const b of bundles) removeBundle(b);
-  rmSync(root, { recursive: true, force: true });
-});
+const scope = testScope("hooks");
+const root = scope.root;
 
 type Kind = "prestart" | "createRuntime" | "createContainer" | "startContainer" | "poststart" | "poststop";
 const KINDS: Kind[] = ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"];
@@ -43,21 +40,15 @@ function recordingHook(kind: Kind, dir: string, extra = ""): Hook {
 
 /** A bundle whose hooks record into <bundle>/rootfs/hooks; `edit` may change them. */
 function hookedBundle(edit: (hooks: Record<Kind, Hook[]>, dir: string) => void = () => {}, args = ["sleep", "30"]) {
-  let bundleDir = "";
-  const b = makeBundle((s: Spec) => {
-    s.root!.readonly = false;
-    (s as { __dir?: string }).__dir = undefined;
-  }, args);
-  bundleDir = b;
-  bundles.push(b);
+  const b = scope.bundle((s: Spec) => { s.root!.readonly = false; }, args);
   mkdirSync(`${b}/rootfs/hooks`);
   const hostDir = `${b}/rootfs/hooks`;
   const hooks = Object.fromEntries(KINDS.map((k) => [k, [recordingHook(k, k === "startContainer" ? "/hooks" : hostDir)]])) as Record<Kind, Hook[]>;
   edit(hooks, hostDir);
   const spec = JSON.parse(readFileSync(`${b}/config.json`, "utf8")) as Spec;
   spec.hooks = hooks;
-  Bun.write(`${b}/config.json`, JSON.stringify(spec, null, 2));
-  return { bundle: bundleDir, dir: hostDir };
+  writeFileSync(`${b}/config.json`, JSON.stringify(spec, null, 2));
+  return { bundle: b, dir: hostDir };
 }
 
 const read = (path: string) => readFileSync(path, "utf8");

@@ -2,31 +2,18 @@
 // QUIT, USR1, USR2 and WINCH to the container's process and return its own exit code; `kill`
 // takes names, SIG-names (any case) and numbers; --preserve-fds and systemd socket activation
 // (LISTEN_FDS/LISTEN_PID) hand fds 3… to the container.
-import { afterAll, describe, expect, test, setDefaultTimeout } from "bun:test";
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readlinkSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, test, setDefaultTimeout } from "bun:test";
+import { closeSync, existsSync, openSync, readFileSync, readlinkSync } from "node:fs";
 import type { Spec } from "../../src/spec/types.ts";
 import { listenUnix } from "../../src/sys/io.ts";
-import { BIN, makeBundle, makeRoot, md, removeBundle, uniqueId } from "./lib.ts";
+import { BIN, leftovers, md, uniqueId } from "./lib.ts";
+import { testScope } from "./scope.ts";
 
 // real containers, several runtime calls per test (bunfig's [test] timeout is not applied)
 setDefaultTimeout(30_000);
 
-const root = makeRoot();
-const scratch = mkdtempSync(`${tmpdir()}/md-signals-`);
-const bundles: string[] = [];
-const ids: string[] = [];
-afterAll(() => {
-  for (const id of ids) md(root, ["delete", "--force", id]);
-  for (const b of bundles) removeBundle(b);
-  rmSync(root, { recursive: true, force: true });
-  rmSync(scratch, { recursive: true, force: true });
-});
-const bundle = (args: string[], edit: (s: Spec) => void = () => {}) => {
-  const b = makeBundle(edit, args);
-  bundles.push(b);
-  return b;
-};
+const { root, scratch, bundle: scopedBundle, track } = testScope("signals");
+const bundle = (args: string[], edit: (s: Spec) => void = () => {}) => scopedBundle(edit, args);
 /** The container shell's own open fds among 0-9, without opening any itself. */
 const FDS_OF_SHELL = "for f in 0 1 2 3 4 5 6 7 8 9; do [ -e /proc/$$/fd/$f ] && printf '%s ' $f; done; true";
 const state = (id: string) => JSON.parse(md(root, ["state", id]).stdout);
@@ -94,7 +81,7 @@ describe("foreground run and exec forward signals", () => {
   test("exec: TERM to the runtime reaches the exec'd process; the container keeps running", async () => {
     const id = uniqueId("fg-exec");
     expect(md(root, ["run", "-d", "-b", bundle(["sh", "-c", "while :; do sleep 1; done"]), id]).code).toBe(0);
-    ids.push(id);
+    track(id);
     const exec = foreground(["exec", id, "sh", "-c", TRAPPER]);
     await exec.until("ready");
     process.kill(exec.pid, "SIGUSR1");
@@ -120,7 +107,7 @@ describe("kill", () => {
     const b = bundle(["sh", "-c", trapper(" >> /log")], (s) => { s.root!.readonly = false; });
     const id = uniqueId("kill");
     expect(md(root, ["run", "-d", "-b", b, id]).code).toBe(0);
-    ids.push(id);
+    track(id);
     const log = () => (existsSync(`${b}/rootfs/log`) ? readFileSync(`${b}/rootfs/log`, "utf8") : "");
     const sent: Array<[string, string]> = [["USR1", "USR1"], ["SIGUSR2", "USR2"], ["1", "HUP"], ["sighup", "HUP"], ["Int", "INT"], ["10", "USR1"]];
     let expected = "";
@@ -166,6 +153,14 @@ describe("fds handed to the container", () => {
     }
   });
 
+  test("--preserve-fds beyond the open fds: error naming the fd, nothing left", () => {
+    const id = uniqueId("preserve-missing");
+    const r = md(root, ["run", "--preserve-fds", "2", "-b", bundle(["true"]), id]); // md passes only 0-2
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("--preserve-fds 2: fd 3 is not open");
+    expect(leftovers(root, id)).toEqual([]);
+  });
+
   test("without --preserve-fds the caller's fd 3 does not leak in", async () => {
     const fd = openSync(`${scratch}/leak`, "w");
     try {
@@ -182,7 +177,7 @@ describe("fds handed to the container", () => {
   test("exec --preserve-fds 1", async () => {
     const id = uniqueId("exec-preserve");
     expect(md(root, ["run", "-d", "-b", bundle(["sh", "-c", "while :; do sleep 1; done"]), id]).code).toBe(0);
-    ids.push(id);
+    track(id);
     const file = `${scratch}/exec-fd3`;
     const fd = openSync(file, "w");
     try {

@@ -3,31 +3,17 @@
 // scripts/recvtty.ts (create, run -d, exec -t -d, exec --process with terminal:true); foreground
 // run/exec without a socket proxy the pty themselves, driven here by util-linux `script`
 // (Debian: bsdutils); errors for a terminal without a socket and a socket without a terminal.
-import { afterAll, describe, expect, test, setDefaultTimeout } from "bun:test";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, test, setDefaultTimeout } from "bun:test";
+import { existsSync, writeFileSync } from "node:fs";
 import type { Spec } from "../../src/spec/types.ts";
-import { BIN, leftovers, makeBundle, makeRoot, md, REPO, removeBundle, uniqueId } from "./lib.ts";
+import { BIN, leftovers, md, REPO, uniqueId } from "./lib.ts";
+import { testScope } from "./scope.ts";
 
 // real containers, several runtime calls per test (bunfig's [test] timeout is not applied)
 setDefaultTimeout(30_000);
 
-const root = makeRoot();
-const scratch = mkdtempSync(`${tmpdir()}/md-tty-`);
-const bundles: string[] = [];
-const ids: string[] = [];
-afterAll(() => {
-  for (const id of ids) md(root, ["delete", "--force", id]);
-  for (const b of bundles) removeBundle(b);
-  rmSync(root, { recursive: true, force: true });
-  rmSync(scratch, { recursive: true, force: true });
-});
-
-const bundle = (edit: (s: Spec) => void, args: string[]) => {
-  const b = makeBundle(edit, args);
-  bundles.push(b);
-  return b;
-};
+const { root, scratch, bundle: scopedBundle, track } = testScope("tty");
+const bundle = (edit: (s: Spec) => void, args: string[]) => scopedBundle(edit, args);
 const withTerminal = (size?: { height: number; width: number }) => (s: Spec) => {
   s.process!.terminal = true;
   if (size) s.process!.consoleSize = size;
@@ -76,7 +62,7 @@ describe("--console-socket: the master goes to recvtty", () => {
     const created = md(root, ["create", "--console-socket", tty.socket, "-b", b, id]);
     expect(created.stderr).toBe("");
     expect(created.code).toBe(0);
-    ids.push(id);
+    track(id);
     expect(md(root, ["start", id]).code).toBe(0);
     const { text, code } = await tty.output;
     expect(code).toBe(0);
@@ -93,7 +79,7 @@ describe("--console-socket: the master goes to recvtty", () => {
     const r = md(root, ["run", "-d", "--console-socket", socket, "-b", b, id]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
-    ids.push(id);
+    track(id);
     proc.stdin.write("hello\n");
     proc.stdin.flush();
     const timer = setTimeout(() => proc.kill(), 15_000);
@@ -106,7 +92,7 @@ describe("--console-socket: the master goes to recvtty", () => {
     const id = uniqueId("exec-tty");
     const b = bundle(() => {}, ["sh", "-c", "while :; do sleep 1; done"]);
     expect(md(root, ["run", "-d", "-b", b, id]).code).toBe(0);
-    ids.push(id);
+    track(id);
     const tty = await recvtty();
     const pidFile = `${scratch}/exec-tty.pid`;
     const r = md(root, ["exec", "--pid-file", pidFile, "--detach", "--tty", "--console-socket", tty.socket, id, "sh", "-c", `${REPORT}; exit 0`]);
@@ -120,7 +106,7 @@ describe("--console-socket: the master goes to recvtty", () => {
     const id = uniqueId("exec-proc-tty");
     const b = bundle(() => {}, ["sh", "-c", "while :; do sleep 1; done"]);
     expect(md(root, ["run", "-d", "-b", b, id]).code).toBe(0);
-    ids.push(id);
+    track(id);
     const tty = await recvtty();
     const file = `${scratch}/process-tty.json`;
     writeFileSync(file, JSON.stringify({ terminal: true, consoleSize: { height: 12, width: 34 }, args: ["sh", "-c", REPORT], cwd: "/", user: { uid: 0, gid: 0 }, env: ["PATH=/bin:/usr/bin"] }));
@@ -150,7 +136,7 @@ describe("foreground run/exec proxy the pty", () => {
     const id = uniqueId("fg-exec-tty");
     const b = bundle(() => {}, ["sh", "-c", "while :; do sleep 1; done"]);
     expect(md(root, ["run", "-d", "-b", b, id]).code).toBe(0);
-    ids.push(id);
+    track(id);
     const out = await inScript(`${BIN} --root ${root} exec -t ${id} sh -c 'tty; stty size; exit 6'`);
     expect(out.split("\n").slice(0, 3)).toEqual(["/dev/pts/0", "30 90", "code=6"]);
     expect(out).toMatch(/(^|\s)icanon\s/m);
