@@ -17,6 +17,16 @@ export function selfCommand(): { exePath: string; argv: string[] } {
     : { exePath: process.execPath, argv: [process.execPath, Bun.main, "init"] };
 }
 
+/**
+ * init's environment, fixed and minimal: a compiled Bun binary would honour BUN_OPTIONS and
+ * friends. Baseline JIT off: init runs each function a few times at most, and compiling them
+ * cost 4-5 ms of CPU per container start (scripts/bench; the container's process gets its own env).
+ */
+const INIT_ENV = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "BUN_JSC_useBaselineJIT=0"];
+
+/** scripts/bench only: measures what the read-only bind of our binary (CVE-2019-5736) costs. */
+const exeProtectionDisabled = () => process.env.MINIDOCKER_UNSAFE_NO_EXE_PROTECTION === "1";
+
 export interface LaunchHandlers {
   /** createRuntime (and prestart) hooks, between the mounts and pivot_root. */
   onHooks?: () => void;
@@ -32,9 +42,7 @@ export interface Launched extends Spawned {
 
 export function launchInit(req: Omit<SpawnRequest, "exePath" | "argv" | "env">, plan: InitPlan, h: LaunchHandlers): Launched {
   const self = selfCommand();
-  // A fixed, minimal environment: a compiled Bun binary would honour BUN_OPTIONS and friends.
-  const env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"];
-  const spawned = spawnInit({ ...req, ...self, env });
+  const spawned = spawnInit({ ...req, ...self, env: INIT_ENV, protectExe: req.protectExe && !exeProtectionDisabled() });
   const { pid, channel } = spawned;
   const startTime = procStat(pid)?.startTime ?? "";
   const alive = () => existsSync(`/proc/${pid}`) && procStat(pid)?.state !== "Z";
