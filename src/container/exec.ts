@@ -59,9 +59,9 @@ export function execProcess(base: Process, o: ExecOptions): Process {
   if (o.cwd) proc.cwd = o.cwd;
   if (o.env.length) proc.env = [...(proc.env ?? []), ...o.env];
   if (o.user) {
-    const [uid, gid] = o.user.split(":");
-    if (!/^\d+$/.test(uid!) || (gid !== undefined && !/^\d+$/.test(gid)))
-      throw new RuntimeError(`exec --user "${o.user}": expected UID[:GID] (numbers)`);
+    const match = /^(\d+)(?::(\d+))?$/.exec(o.user);
+    if (!match) throw new RuntimeError(`exec --user "${o.user}": expected UID[:GID] (numbers)`);
+    const [, uid, gid] = match;
     proc.user = { ...proc.user, uid: Number(uid), gid: gid === undefined ? 0 : Number(gid) };
   }
   if (o.additionalGids.length) proc.user = { uid: 0, gid: 0, ...proc.user, additionalGids: o.additionalGids };

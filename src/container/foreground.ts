@@ -4,7 +4,7 @@ import { writeSync } from "node:fs";
 import * as sys from "../sys/linux.ts";
 import { exitCodeOf, PR } from "../sys/linux.ts";
 import { pollReadable, readSome } from "../sys/io.ts";
-import { setRawMode } from "../linux/terminal.ts";
+import { setRawMode, windowSize } from "../linux/terminal.ts";
 import { isatty } from "node:tty";
 
 // What runc forwards (signals.go); with a pty, WINCH resizes the pty instead.
@@ -19,11 +19,7 @@ const DRAIN_MS = 500;
  * Our terminal's size, for a pty we will proxy: init sets it before the process runs (a resize
  * after the fact would race with a process that reads its size at once, like `stty size`).
  */
-export function callerWindowSize(): { height: number; width: number } | undefined {
-  if (!process.stdout.isTTY) return undefined;
-  const [width, height] = process.stdout.getWindowSize();
-  return width && height ? { height, width } : undefined;
-}
+export const callerWindowSize = () => windowSize(1);
 
 /** Before spawning: orphans of the double fork (init in a new pid namespace) reparent to us. */
 export const becomeSubreaper = () => sys.prctl(PR.SET_CHILD_SUBREAPER, 1);
@@ -99,9 +95,8 @@ export class PtyProxy {
   private readonly restoreTerminal: () => void;
   private readonly onExit = () => this.restore();
   readonly resize = () => {
-    if (!process.stdout.isTTY) return;
-    const [cols, rows] = process.stdout.getWindowSize();
-    try { sys.ioctl(this.master, TIOCSWINSZ, new Uint16Array([rows, cols, 0, 0])); } catch {}
+    const size = windowSize(1); // asked anew: Bun's process.stdout.getWindowSize() keeps the first answer
+    if (size) try { sys.ioctl(this.master, TIOCSWINSZ, new Uint16Array([size.height, size.width, 0, 0])); } catch {}
   };
 
   constructor(readonly master: number) {

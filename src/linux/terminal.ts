@@ -49,3 +49,10 @@ export function setRawMode(fd: number): () => void {
   sys.ioctl(fd, TCSETS, raw);
   return () => { try { sys.ioctl(fd, TCSETS, saved); } catch {} };
 }
+
+/** TIOCGWINSZ: the terminal's size, undefined when `fd` is not a terminal or has no size. */
+export function windowSize(fd: number): { height: number; width: number } | undefined {
+  const size = new Uint16Array(4); // ws_row, ws_col, ws_xpixel, ws_ypixel
+  try { sys.ioctl(fd, 0x5413 /* TIOCGWINSZ */, size); } catch { return undefined; }
+  return size[0] && size[1] ? { height: size[0], width: size[1] } : undefined;
+}

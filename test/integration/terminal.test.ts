@@ -142,6 +142,16 @@ describe("foreground run/exec proxy the pty", () => {
     expect(out).toMatch(/(^|\s)icanon\s/m);
   });
 
+  test("exec -t: SIGWINCH copies the caller's new size to the pty", async () => {
+    const id = uniqueId("fg-winch");
+    const b = bundle(() => {}, ["sh", "-c", "while :; do sleep 1; done"]);
+    expect(md(root, ["run", "-d", "-b", b, id]).code).toBe(0);
+    track(id);
+    // in the background (stdin /dev/null), resize the terminal, tell the runtime as the kernel would
+    const out = await inScript(`${BIN} --root ${root} exec -t ${id} sh -c 'stty size; sleep 1.5; stty size' & sleep 0.7; stty rows 40 cols 100; kill -WINCH $!; wait $!`);
+    expect(out.replaceAll("\r", "").split("\n").slice(0, 3)).toEqual(["30 90", "40 100", "code=0"]);
+  });
+
   test("run without a terminal: stdio is the caller's, no pty", async () => {
     const b = bundle(() => {}, ["sh", "-c", "tty; echo out; echo err >&2; exit 2"]);
     const r = md(root, ["run", "-b", b, uniqueId("fg-notty")]);
