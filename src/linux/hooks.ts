@@ -20,6 +20,9 @@ export function runHooksWarning(kind: string, hooks: readonly Hook[] | undefined
   }
 }
 
+/** Our environment without init's own variables (_MINIDOCKER_SYNC_FD…): a hook without `env` inherits it. */
+const inheritedEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("_MINIDOCKER_")));
+
 export function runHook(name: string, hook: Hook, stateJson: string) {
   let result;
   try {
@@ -28,7 +31,7 @@ export function runHook(name: string, hook: Hook, stateJson: string) {
       cmd: [hook.path, ...(hook.args?.slice(1) ?? [])],
       argv0: hook.args?.[0] ?? hook.path,
       // no `env`: the hook inherits ours, as with runc (Go's exec.Cmd with a nil Env)
-      env: hook.env && Object.fromEntries(hook.env.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)])),
+      env: hook.env ? Object.fromEntries(hook.env.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)])) : inheritedEnv(),
       stdin: Buffer.from(stateJson),
       stdout: "inherit",
       stderr: "pipe",

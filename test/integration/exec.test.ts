@@ -74,6 +74,25 @@ describe("exec joins the container", () => {
   });
 });
 
+describe("exec gets the process spec's restrictions", () => {
+  test("seccomp, rlimits, capabilities and no_new_privs of the container's process", () => {
+    const id = runDetached((s) => {
+      s.root!.readonly = false;
+      s.linux!.seccomp = {
+        defaultAction: "SCMP_ACT_ALLOW",
+        syscalls: [{ names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO" }],
+      };
+      s.process!.rlimits = [{ type: "RLIMIT_NOFILE", soft: 321, hard: 654 }];
+      s.process!.capabilities = { bounding: ["CAP_KILL"], effective: ["CAP_KILL"], permitted: ["CAP_KILL"] };
+      s.process!.noNewPrivileges = true;
+    });
+    const r = md(root, ["exec", id, "sh", "-c", "mkdir /made 2>&1; ulimit -n; ulimit -Hn; grep -E '^(Seccomp|CapEff|NoNewPrivs):' /proc/self/status"]);
+    const lines = r.stdout.trim().split("\n").map((l) => l.replace(/\s+/g, " "));
+    expect(lines[0]).toContain("Operation not permitted");
+    expect(lines.slice(1)).toEqual(["321", "654", "CapEff: 0000000000000020", "NoNewPrivs: 1", "Seccomp: 2"]);
+  });
+});
+
 describe("exit codes", () => {
   test("the process's exit code, 128+signal when killed", () => {
     expect(md(root, ["exec", web, "sh", "-c", "exit 3"]).code).toBe(3);

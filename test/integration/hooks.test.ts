@@ -109,6 +109,24 @@ describe("hooks run in order with the state, args and env", () => {
     }
     expect(leftovers(root, id)).toEqual([]);
   });
+  test("a hook without env inherits the runtime's environment, not init's internals", () => {
+    const { bundle, dir } = hookedBundle((h, d) => {
+      const dump = (kind: string, to: string) => ({ path: "/bin/sh", args: ["sh", "-c", `env > ${to}/${kind}.inherited`] });
+      h.createRuntime = [dump("createRuntime", d)];
+      h.createContainer = [dump("createContainer", d)];
+      h.startContainer = [dump("startContainer", "/hooks")];
+    });
+    const id = uniqueId("inherit");
+    expect(md(root, ["create", "-b", bundle, id], { env: { FROM_CALLER: "yes" } }).code).toBe(0);
+    expect(md(root, ["start", id]).code).toBe(0);
+    expect(read(`${dir}/createRuntime.inherited`)).toContain("FROM_CALLER=yes");
+    for (const kind of ["createRuntime", "createContainer", "startContainer"]) {
+      const env = read(`${dir}/${kind}.inherited`);
+      expect(env).toContain("PATH=");
+      expect(env).not.toContain("_MINIDOCKER");
+    }
+    expect(md(root, ["delete", "--force", id]).code).toBe(0);
+  });
 });
 
 describe("failing hooks", () => {
