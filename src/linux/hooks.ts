@@ -33,7 +33,8 @@ export function runHook(name: string, hook: Hook, stateJson: string) {
       // no `env`: the hook inherits ours, as with runc (Go's exec.Cmd with a nil Env)
       env: hook.env ? Object.fromEntries(hook.env.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)])) : inheritedEnv(),
       stdin: Buffer.from(stateJson),
-      stdout: "inherit",
+      // captured, as runc does: a hook must not write into the container's stdio (an engine's log)
+      stdout: "pipe",
       stderr: "pipe",
       timeout: hook.timeout ? hook.timeout * 1000 : undefined,
       killSignal: "SIGKILL",
@@ -45,8 +46,9 @@ export function runHook(name: string, hook: Hook, stateJson: string) {
     throw new HookError(`hook ${name} "${hook.path}": timed out after ${hook.timeout}s`);
   }
   if (!result.success) {
+    const stdout = result.stdout?.toString().trim();
     const stderr = result.stderr?.toString().trim();
     const how = result.signalCode ? `killed by ${result.signalCode}` : `exit status ${result.exitCode}`;
-    throw new HookError(`hook ${name} "${hook.path}": ${how}${stderr ? `, stderr: ${stderr}` : ""}`);
+    throw new HookError(`hook ${name} "${hook.path}": ${how}${stdout ? `, stdout: ${stdout}` : ""}${stderr ? `, stderr: ${stderr}` : ""}`);
   }
 }

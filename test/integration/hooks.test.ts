@@ -63,11 +63,13 @@ const state = (id: string) => JSON.parse(md(root, ["state", id]).stdout);
 
 describe("hooks run in order with the state, args and env", () => {
   test("all six kinds: order, state JSON on stdin, args, env, namespace", async () => {
-    const { bundle, dir } = hookedBundle();
-    await Bun.sleep(10);
+    const { bundle, dir } = hookedBundle((h, d) => {
+      for (const kind of KINDS) h[kind] = [recordingHook(kind, kind === "startContainer" ? "/hooks" : d, "echo chatty-hook")];
+    });
     const id = uniqueId("hooks");
     const created = md(root, ["create", "-b", bundle, id]);
     expect(logged(created.stderr)).toBe("");
+    expect(created.stdout).toBe("");
     expect(created.code).toBe(0);
     const pid = state(id).pid;
     const containerMnt = readlinkSync(`/proc/${pid}/ns/mnt`);
@@ -132,12 +134,13 @@ describe("hooks run in order with the state, args and env", () => {
 describe("failing hooks", () => {
   for (const kind of ["prestart", "createRuntime", "createContainer"] as const) {
     test(`${kind} exits 3: create fails naming the hook, nothing left behind`, () => {
-      const { bundle, dir } = hookedBundle((h, d) => { h[kind] = [recordingHook(kind, d, "echo hook-complains >&2; exit 3")]; });
+      const { bundle, dir } = hookedBundle((h, d) => { h[kind] = [recordingHook(kind, d, "echo hook-says; echo hook-complains >&2; exit 3")]; });
       const id = uniqueId(`fail-${kind}`);
       const r = md(root, ["create", "-b", bundle, id]);
       expect(r.code).toBe(1);
       expect(logged(r.stderr)).toContain(`hook ${kind}[0] "/bin/sh": exit status 3`);
-      expect(logged(r.stderr)).toContain("hook-complains");
+      expect(logged(r.stderr)).toContain("stdout: hook-says, stderr: hook-complains");
+      expect(r.stdout).toBe(""); // a hook's output never reaches the runtime's (the container's) stdout
       expect(leftovers(root, id)).toEqual([]);
       expect(md(root, ["state", id]).code).toBe(1);
       expect(read(`${dir}/order`)).not.toContain("startContainer");
