@@ -81,6 +81,7 @@ extern long syscall(long number, ...);
 #define AT_FDCWD -100
 #define AT_EMPTY_PATH 0x1000
 #define PR_SET_PDEATHSIG 1
+#define PR_SET_DUMPABLE 4
 #define SIG_DFL 0
 
 /* Messages to the parent on the sync socket: fixed 64-byte records, then init's JSON lines. */
@@ -213,6 +214,10 @@ static void child(struct md_spawn *s) {
   long rest = s->clone_flags & ~CLONE_NEWUSER;
   if (rest) check(s, "unshare namespaces", sc(syscall(NR_unshare, rest)));
   if ((rest & CLONE_NEWTIME) && s->timens_offsets && s->timens_offsets[0]) {
+    /* setresuid into a new user namespace made us non-dumpable, which makes the files of /proc/self owned
+     * by the host's root, unmapped here: EACCES. The execve of init that follows makes us
+     * dumpable anyway. */
+    sc(syscall(NR_prctl, PR_SET_DUMPABLE, 1, 0, 0, 0));
     long fd = sc(sys_open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC, 0));
     check(s, "open /proc/self/timens_offsets", fd);
     check(s, "write /proc/self/timens_offsets",

@@ -26,21 +26,22 @@ const state = (id: string) => JSON.parse(md(root, ["state", id]).stdout);
 const ns = (pid: number | "self", kind: string) => readlinkSync(`/proc/${pid}/ns/${kind}`);
 
 let web: string;   // plain container (no user namespace), noNewPrivileges off to test the flag
-let userns: string; // with a user namespace 0→100000
+let userns: string; // with user (0→100000), cgroup and time namespaces
 beforeAll(() => {
   web = runDetached((s) => { s.process!.noNewPrivileges = false; });
   userns = runDetached((s) => {
-    s.linux!.namespaces!.push({ type: "user" });
+    s.linux!.namespaces!.push({ type: "user" }, { type: "cgroup" }, { type: "time" });
+    s.linux!.timeOffsets = { monotonic: { secs: 86400, nanosecs: 0 } };
     s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
     s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
   });
 });
-const NS_KINDS = ["cgroup", "ipc", "mnt", "net", "pid", "user", "uts"];
+const NS_KINDS = ["cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"];
 const NS_SCRIPT = `for n in ${NS_KINDS.join(" ")}; do echo $n $(readlink /proc/self/ns/$n) $(readlink /proc/1/ns/$n); done; cat /proc/self/cgroup | sort | md5sum; cat /proc/1/cgroup | sort | md5sum`;
 
 describe("exec joins the container", () => {
   for (const which of ["without", "with"] as const) {
-    test(`every namespace and the cgroup of PID 1, ${which} a user namespace`, () => {
+    test(`every namespace and the cgroup of PID 1, ${which} user, cgroup and time namespaces`, () => {
       const id = which === "with" ? userns : web;
       const r = md(root, ["exec", id, "sh", "-c", NS_SCRIPT]);
       expect(r.stderr).toBe("");
@@ -53,7 +54,7 @@ describe("exec joins the container", () => {
       expect(lines[NS_KINDS.length]).toBe(lines[NS_KINDS.length + 1]!); // same cgroups
       // …and these are the container's, not the host's
       const pid = state(id).pid;
-      for (const kind of ["mnt", "pid", "uts", ...(which === "with" ? ["user"] : [])]) {
+      for (const kind of ["mnt", "pid", "uts", ...(which === "with" ? ["user", "cgroup", "time"] : [])]) {
         expect(ns(pid, kind)).not.toBe(ns("self", kind));
         expect(lines.find((l) => l.startsWith(`${kind} `))).toBe(`${kind} ${ns(pid, kind)} ${ns(pid, kind)}`);
       }
