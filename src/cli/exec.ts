@@ -34,7 +34,7 @@ export default {
     });
     const consoleSocket = inv.flags["console-socket"] as string | undefined;
     if (!detach) becomeSubreaper();
-    const console = !detach && !consoleSocket ? foregroundConsole() : undefined;
+    const console = detach ? undefined : foregroundConsole(!consoleSocket);
     const pid = execInContainer(ctx, {
       id, args: inv.positionals.slice(1), processFile: inv.flags.process as string | undefined,
       tty: inv.flags.tty === true, consoleSocket, consoleFd: console?.theirs, cwd: inv.flags.cwd as string | undefined,

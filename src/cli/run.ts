@@ -11,9 +11,10 @@ export default {
     const opts = createOptions(inv.flags, requireId(inv, "run"));
     const detach = inv.flags.detach === true;
     if (!detach) becomeSubreaper();
-    const console = !detach && !opts.consoleSocket ? foregroundConsole() : undefined;
+    const console = detach ? undefined : foregroundConsole(!opts.consoleSocket);
     const { state } = createContainer(ctx, { ...opts, consoleFd: console?.theirs, detach });
     try {
+      console?.attach();
       startContainer(ctx, state.id);
     } catch (e) {
       destroy(ctx, state, statusOf(ctx, state));

@@ -102,6 +102,8 @@ export function execInContainer(ctx: Context, o: ExecOptions): number {
   if (proc.terminal && o.consoleFd !== undefined && !proc.consoleSize) proc.consoleSize = callerWindowSize();
   if (proc.terminal && !o.consoleSocket && o.consoleFd === undefined)
     throw new RuntimeError("cannot allocate tty if minidocker will detach without setting console socket");
+  if (!proc.terminal && o.consoleSocket)
+    throw new RuntimeError("cannot use console socket if minidocker will not detach or allocate tty");
   const seccomp = compileProfile(ctx, spec);
 
   let consoleSocketFd = o.consoleFd ?? -1;

@@ -27,22 +27,32 @@ export const becomeSubreaper = () => sys.prctl(PR.SET_CHILD_SUBREAPER, 1);
 /**
  * Foreground run/exec: call before create/exec. Signals that arrive before the process exists
  * are held and delivered once it does (a TERM during create must not kill us and orphan it).
- * Without --console-socket a socketpair stands in for one, so when the process has a terminal,
+ * With `ownConsole` (no --console-socket) a socketpair stands in for one, so when the process has a terminal,
  * init sends the pty master to us and we proxy it: `theirs` goes to init (used only if
  * process.terminal). `wait` returns the exit status.
  */
-export function foregroundConsole() {
-  const [ours, theirs] = sys.socketpair();
+export function foregroundConsole(ownConsole: boolean) {
+  // with --console-socket the master goes there: we only wait and forward signals
+  const [ours, theirs] = ownConsole ? sys.socketpair() : [-1, undefined];
   const forwarder = new SignalForwarder();
+  let attached = false, tty: PtyProxy | undefined;
+  /** Once init is ready: take the pty master if it sent one; our terminal goes raw at once. */
+  const attach = () => {
+    if (attached || theirs === undefined) return;
+    attached = true;
+    sys.close(theirs);
+    // init sent the master (terminal) or closed its end (no terminal) by the time it was ready
+    const master = sys.pollIn(ours, 0) ? sys.recvFd(ours).fd : -1;
+    sys.close(ours);
+    if (master >= 0) tty = new PtyProxy(master);
+  };
   return {
     theirs,
+    /** `run` calls it before `start`: input typed once the process runs must not be echoed by our terminal */
+    attach,
     async wait(pid: number): Promise<number> {
-      sys.close(theirs);
-      // init sent the master (terminal) or closed its end (no terminal) by the time it was ready
-      let master = -1;
-      if (sys.pollIn(ours, 0)) master = sys.recvFd(ours).fd;
-      sys.close(ours);
-      return waitForeground(pid, forwarder, master >= 0 ? new PtyProxy(master) : undefined);
+      attach();
+      return waitForeground(pid, forwarder, tty);
     },
   };
 }

@@ -35,21 +35,29 @@ async function recvtty() {
   return { socket, output };
 }
 
-/** `script` gives the runtime a terminal of rows×cols; returns everything the terminal showed. */
-async function inScript(command: string, input?: string) {
+/**
+ * `script` gives the runtime a terminal of rows×cols; returns everything the terminal showed.
+ * `input` is typed once the output shows `inputAfter` (the process is up and reading).
+ */
+async function inScript(command: string, input?: string, inputAfter = "") {
   const p = Bun.spawn(["script", "-qec", `stty rows 30 cols 90; ${command}; echo "code=$?"; stty -a`, "/dev/null"], {
     stdin: "pipe", stdout: "pipe", stderr: "pipe", env: { PATH: process.env.PATH ?? "/usr/bin:/bin", TERM: "xterm" },
   });
-  if (input !== undefined) {
-    await Bun.sleep(1000);
-    p.stdin.write(input);
-  }
   const timer = setTimeout(() => p.kill(), 20_000);
-  const out = (await new Response(p.stdout).text()).replaceAll("\r\n", "\n");
+  let out = "";
+  const decoder = new TextDecoder();
+  for await (const chunk of p.stdout) {
+    out += decoder.decode(chunk);
+    if (input !== undefined && out.includes(inputAfter)) {
+      p.stdin.write(input);
+      p.stdin.flush();
+      input = undefined;
+    }
+  }
   clearTimeout(timer);
   p.stdin.end();
   await p.exited;
-  return out;
+  return out.replaceAll("\r\n", "\n");
 }
 
 const REPORT = "tty; stty size; ls /proc/self/fd | tr '\\n' ' '; echo";
@@ -118,11 +126,38 @@ describe("--console-socket: the master goes to recvtty", () => {
   });
 });
 
+describe("foreground with --console-socket: the pty goes to the socket, the runtime waits", () => {
+  test("run --console-socket (no -d): exit code returned, container removed", async () => {
+    const tty = await recvtty();
+    const b = bundle(withTerminal(), ["sh", "-c", "tty; exit 3"]);
+    const id = uniqueId("fg-sock");
+    const r = md(root, ["run", "--console-socket", tty.socket, "-b", b, id]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(3);
+    expect((await tty.output).text).toBe("/dev/pts/0\n");
+    expect(leftovers(root, id)).toEqual([]);
+  });
+
+  test("exec -t --console-socket (no -d): exit code returned", async () => {
+    const id = uniqueId("fg-exec-sock");
+    expect(md(root, ["run", "-d", "-b", bundle(() => {}, ["sh", "-c", "while :; do sleep 1; done"]), id]).code).toBe(0);
+    track(id);
+    const tty = await recvtty();
+    const r = md(root, ["exec", "-t", "--console-socket", tty.socket, id, "sh", "-c", "tty; exit 5"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(5);
+    expect((await tty.output).text).toMatch(/^\/dev\/pts\/\d+\n$/);
+    const notty = md(root, ["exec", "--console-socket", tty.socket, id, "true"]);
+    expect(notty.code).toBe(1);
+    expect(notty.stderr).toContain("cannot use console socket if minidocker will not detach or allocate tty");
+  });
+});
+
 describe("foreground run/exec proxy the pty", () => {
   test("run: a tty of the caller's size, input and output, exit code, the caller's terminal restored", async () => {
     const b = bundle(withTerminal(), ["sh", "-c", "tty; stty size; read x; echo got:$x; exit 4"]);
     const id = uniqueId("fg-tty");
-    const out = await inScript(`${BIN} --root ${root} run -b ${b} ${id}`, "hello\n");
+    const out = await inScript(`${BIN} --root ${root} run -b ${b} ${id}`, "hello\n", "30 90");
     const lines = out.split("\n");
     expect(lines.slice(0, 5)).toEqual(["/dev/pts/0", "30 90", "hello", "got:hello", "code=4"]);
     // `stty -a` after the run: canonical mode and echo are back
