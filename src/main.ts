@@ -2,6 +2,8 @@
 // dispatched before any CLI code is loaded: it must not pay for citty, consola or valibot.
 const args = process.argv.slice(2);
 if (args[0] === "init") {
+  // JSC read its options (container/launch.ts INIT_ENV) at start-up; hooks must not inherit them.
+  for (const name of Object.keys(process.env)) if (name.startsWith("BUN_JSC_")) delete process.env[name];
   void import("./stages/init.ts").then(({ init }) => init());
 } else {
   void import("./cli/index.ts").then(async ({ main }) => {

@@ -1,7 +1,7 @@
 // linux.seccomp on the parent side: the BPF program is compiled here (libseccomp or our own
 // compiler), so init only calls seccomp(2); a NOTIFY listener fd goes to the agent's socket.
 import { connectToSeccompAgent, sendToSeccompAgent } from "../linux/seccomp/agent.ts";
-import { compileSeccomp, type CompiledSeccomp } from "../linux/seccomp/index.ts";
+import type { CompiledSeccomp } from "../linux/seccomp/index.ts";
 import { KNOWN_SYSCALLS } from "../spec/syscall-names.ts";
 import type { Spec } from "../spec/types.ts";
 import { close } from "../sys/linux.ts";
@@ -18,6 +18,9 @@ const agentSockets = new WeakMap<Spec, number>();
 export function compileProfile(ctx: Context, spec: Spec): CompiledSeccomp | undefined {
   const seccomp = spec.linux?.seccomp;
   if (!seccomp) return undefined;
+  // Loaded only for a config with linux.seccomp: the compilers and the syscall tables of four
+  // arches cost ~0.7 ms of CPU and 0.6 MB of RSS on every start (measured with `run`).
+  const { compileSeccomp } = require("../linux/seccomp/index.ts") as typeof import("../linux/seccomp/index.ts");
   const compiled = compileSeccomp(seccomp as never);
   for (const w of compiled.warnings) {
     const unknown = compiled.unknownSyscalls.find((name) => w.startsWith(`seccomp: unknown syscall "${name}"`));
