@@ -1,12 +1,12 @@
 // Starting an init stage, shared by create and exec: spawn it through the clone helper, put it
 // in the cgroup, send the plan and follow its messages until it is ready.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import type { InitPlan } from "../stages/protocol.ts";
 import { type SpawnRequest, spawnInit, type Spawned } from "../stages/spawn.ts";
 import { RuntimeError } from "../sys/errors.ts";
 import * as sys from "../sys/linux.ts";
 import { procStat } from "../state/store.ts";
-import { applyRlimits } from "../linux/rlimits.ts";
+import { raiseHardRlimits } from "../linux/rlimits.ts";
 import { linuxProcessSys } from "../sys/process.ts";
 
 /** How to run our own binary again: the compiled executable, or bun + main.ts in development. */
@@ -47,8 +47,9 @@ export function launchInit(req: Omit<SpawnRequest, "exePath" | "argv" | "env">, 
   const startTime = procStat(pid)?.startTime ?? "";
   const alive = () => existsSync(`/proc/${pid}`) && procStat(pid)?.state !== "Z";
   try {
-    // rlimits from the parent, like runc: inside a user namespace init could not raise a hard limit.
-    applyRlimits(linuxProcessSys, plan.process.rlimits, pid);
+    // Hard limits above ours are raised from here (a user-namespace init could not); init sets the
+    // exact values after its rootfs, like runc's parent at procReady.
+    raiseHardRlimits(linuxProcessSys, plan.process.rlimits, pid, readFileSync(`/proc/${pid}/limits`, "utf8"));
     h.onSpawned(pid);
     channel.send(plan as never);
     for (;;) {

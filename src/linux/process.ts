@@ -35,11 +35,10 @@ export function applyProcess(proc: Process, opts: ProcessOptions): PreparedProce
   if (!opts.noNewKeyring) joinSessionKeyring();
   // HOME from the container's /etc/passwd, read as root (runc does it before the switch).
   const env = envWithHome(psys, proc.env ?? [], proc.user?.uid ?? 0);
-  // rlimits: the parent set them on us (a hard limit may need raising, impossible from inside a
-  // user namespace), but Bun's start-up raises our soft RLIMIT_NOFILE to the hard limit when the
-  // parent was first (podman --ulimit nofile=512:1024 gave 1024): set them again, lowering only.
-  step("process", () => prepareProcess(psys, proc, false));
-  step("process", () => restrictProcess(psys, proc));
+  // rlimits: the parent only raised hard limits (impossible from inside a user namespace); the
+  // exact values go in now, after the rootfs, as runc's parent sets them at procReady.
+  prepareProcess(psys, proc, false); // errors name the field (process.rlimits, …)
+  restrictProcess(psys, proc);
   const loadFilter = () => {
     if (!opts.seccomp) return;
     const fd = step("linux.seccomp", () => loadSeccomp(opts.seccomp!.program, opts.seccomp!.flags));

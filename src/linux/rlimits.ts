@@ -78,14 +78,43 @@ export function resolveRlimits(rlimits: readonly Rlimit[] | undefined): Resolved
  */
 export function applyRlimits(sys: ProcessSys, rlimits: readonly Rlimit[] | undefined, pid = 0) {
   for (const { type, resource, soft, hard } of resolveRlimits(rlimits)) {
-    const what = `${type} soft=${showLimit(soft)} hard=${showLimit(hard)}`;
-    try {
-      sys.prlimit(pid, resource, soft, hard, what);
-    } catch (e) {
-      const hint = (e as { errno?: number }).errno === 1
-        ? " (raising a hard limit needs CAP_SYS_RESOURCE in the initial user namespace)"
-        : "";
-      throw new RuntimeError(`set rlimit ${(e as Error).message}${hint}`, { cause: e });
-    }
+    setRlimit(sys, pid, resource, soft, hard, `${type} soft=${showLimit(soft)} hard=${showLimit(hard)}`);
   }
+}
+
+function setRlimit(sys: ProcessSys, pid: number, resource: number, soft: bigint, hard: bigint, what: string) {
+  try {
+    sys.prlimit(pid, resource, soft, hard, what);
+  } catch (e) {
+    const hint = (e as { errno?: number }).errno === 1
+      ? " (raising a hard limit needs CAP_SYS_RESOURCE in the initial user namespace)"
+      : "";
+    throw new RuntimeError(`set rlimit ${(e as Error).message}${hint}`, { cause: e });
+  }
+}
+
+/**
+ * Raise the hard limits of process `pid` that the config sets above its current ones, keeping
+ * everything else: a user-namespace init could not raise them itself. Init then sets the exact
+ * values once its rootfs is done, as runc does at procReady: a small RLIMIT_NOFILE or RLIMIT_AS
+ * applied at spawn starved init (a Bun process) before the container's process ever ran.
+ */
+export function raiseHardRlimits(sys: ProcessSys, rlimits: readonly Rlimit[] | undefined, pid: number, limitsText: string) {
+  const current = parseProcLimits(limitsText);
+  for (const { type, resource, hard } of resolveRlimits(rlimits)) {
+    const now = current.get(resource);
+    if (!now || hard <= now.hard) continue;
+    setRlimit(sys, pid, resource, now.soft, hard, `${type} hard=${showLimit(hard)}`);
+  }
+}
+
+// /proc/PID/limits rows, in RLIMIT_* order: "Max open files   1024   20000   files"
+export function parseProcLimits(text: string): Map<number, { soft: bigint; hard: bigint }> {
+  const limits = new Map<number, { soft: bigint; hard: bigint }>();
+  text.split("\n").slice(1).filter((l) => l.trim()).forEach((line, resource) => {
+    const [soft, hard] = line.slice(26).trim().split(/\s+/);
+    const value = (v = "") => (v === "unlimited" ? RLIM_INFINITY : BigInt(v));
+    limits.set(resource, { soft: value(soft), hard: value(hard) });
+  });
+  return limits;
 }

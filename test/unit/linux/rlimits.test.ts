@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { applyRlimits, RLIM_INFINITY, RLIMITS, resolveRlimits, toLimit } from "../../../src/linux/rlimits.ts";
+import { readFileSync } from "node:fs";
+import { applyRlimits, parseProcLimits, raiseHardRlimits, RLIM_INFINITY, RLIMITS, resolveRlimits, toLimit } from "../../../src/linux/rlimits.ts";
 import { ConfigError } from "../../../src/sys/errors.ts";
 import { FakeProcessSys } from "./fake-process-sys.ts";
 
@@ -53,5 +54,27 @@ describe("applyRlimits", () => {
     sys.failures.set("prlimit", 1);
     expect(() => applyRlimits(sys, [{ type: "RLIMIT_NOFILE", soft: 1024, hard: 2 ** 64 }])).toThrow(
       'set rlimit prlimit "RLIMIT_NOFILE soft=1024 hard=unlimited": EPERM (Operation not permitted) (raising a hard limit needs CAP_SYS_RESOURCE');
+  });
+});
+
+describe("raiseHardRlimits (the parent, before init runs)", () => {
+  const LIMITS = readFileSync(`${import.meta.dir}/../../fixtures/proc-limits.txt`, "utf8");
+
+  test("/proc/PID/limits rows by resource number", () => {
+    const limits = parseProcLimits(LIMITS);
+    expect(limits.size).toBe(16);
+    expect(limits.get(7)).toEqual({ soft: 1024n, hard: 20000n });
+    expect(limits.get(0)).toEqual({ soft: RLIM_INFINITY, hard: RLIM_INFINITY });
+    expect(limits.get(13)).toEqual({ soft: 0n, hard: 0n });
+  });
+
+  test("only hard limits above the current ones, keeping the current soft limit; init sets the rest", () => {
+    const sys = new FakeProcessSys();
+    raiseHardRlimits(sys, [
+      { type: "RLIMIT_NOFILE", soft: 8, hard: 30000 }, // raised: hard above 20000, soft stays 1024
+      { type: "RLIMIT_NPROC", soft: 1, hard: 1 }, // lowered: left to init
+      { type: "RLIMIT_CPU", soft: 5, hard: 2 ** 64 }, // already unlimited
+    ], 42, LIMITS);
+    expect(sys.of("prlimit")).toEqual([[42, 7, 1024n, 30000n]]);
   });
 });
