@@ -125,6 +125,11 @@ export const linuxProcessSys: ProcessSys = {
   },
 
   setresuid(uid) {
+    // This thread first, alone: the kernel flags PF_NPROC_EXCEEDED on the thread whose uid change
+    // finds the user at RLIMIT_NPROC, and execve then fails with EAGAIN. glibc's broadcast changes
+    // the calling thread last, after Bun's other threads already count for the user (rlimit NPROC 1
+    // failed; runc's Go changes the calling thread first). Its uid then no longer changes.
+    checked(syscall(NR.setresuid, uid, uid, uid), "setresuid", String(uid));
     checked(libc.setresuid(uid, uid, uid), "setresuid", String(uid));
   },
 
