@@ -26,10 +26,16 @@ export function init(): never {
     const plan = channel.recv(60_000) as unknown as InitPlan;
     return runPlan(plan, channel);
   } catch (e) {
-    try { channel.send({ type: "error", message: (e as Error).message ?? String(e) }); } catch {}
+    const message = (e as Error).message ?? String(e);
+    // Once the channel is closed (right before execve) nobody reads it: the error goes to the
+    // container's stderr, as runc's init prints "exec /x: exec format error".
+    if (channelOpen) try { channel.send({ type: "error", message }); } catch {}
+    else try { writeFileSync(2, `${message}\n`); } catch {}
     process.exit(1);
   }
 }
+
+let channelOpen = true;
 
 /**
  * exec: the helper joined the container's mount namespace but left us chrooted to the host's
@@ -101,6 +107,7 @@ function runPlan(plan: InitPlan, channel: Channel): never {
     sys.close(fifo);
   }
   sys.close(channel.fd);
+  channelOpen = false;
   // Bun marked the preserved fds above 3 close-on-exec when this process started
   for (let fd = 3; fd < 3 + plan.preserveFds; fd++) sys.clearCloexec(fd);
   sys.cloexecFrom(3 + plan.preserveFds);
