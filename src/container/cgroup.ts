@@ -15,6 +15,16 @@ export function openCgroup(ctx: Context, spec: Spec, id: string, cleanup: Cleanu
   const manager = cgroupManager({ cgroupsPath: spec.linux?.cgroupsPath, id, warn: (m) => ctx.log.warn(`cgroup: ${m}`) });
   manager.create();
   cleanup.add("cgroup", () => manager.destroy());
+  // Realtime bandwidth goes in before init joins (runc fs/cpu.go Apply → SetRtSched): init sets
+  // process.scheduler SCHED_FIFO/RR on itself, which a cgroup with rt_runtime_us 0 refuses (EPERM).
+  const cpu = spec.linux?.resources?.cpu;
+  if (cpu?.realtimePeriod || cpu?.realtimeRuntime) {
+    try {
+      manager.apply({ cpu: { realtimePeriod: cpu.realtimePeriod, realtimeRuntime: cpu.realtimeRuntime } });
+    } catch (e) {
+      throw e instanceof CgroupError ? e : during("cgroup", e);
+    }
+  }
   return manager;
 }
 

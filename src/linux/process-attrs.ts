@@ -1,7 +1,7 @@
 // The smaller process attributes: linux.personality, process.ioPriority, process.scheduler,
 // process.oomScoreAdj, process.noNewPrivileges and process.user.umask. Each parser is pure (and
 // unit-tested); each apply* makes one call through ProcessSys.
-import { ConfigError } from "../sys/errors.ts";
+import { ConfigError, RuntimeError, SysError } from "../sys/errors.ts";
 import type { ProcessSys, SchedAttr } from "../sys/process.ts";
 
 // ── personality (linux.personality) ─────────────────────────────────────────────────────
@@ -122,8 +122,20 @@ export function parseScheduler(scheduler: Scheduler): SchedAttr {
 }
 
 export function applyScheduler(sys: ProcessSys, scheduler: Scheduler | undefined) {
-  if (scheduler) sys.schedSetattr(parseScheduler(scheduler));
+  if (!scheduler) return;
+  const attr = parseScheduler(scheduler);
+  try {
+    sys.schedSetattr(attr);
+  } catch (e) {
+    // With RT group scheduling (cgroup v1 cpu.rt_runtime_us), a cgroup starts with no realtime
+    // bandwidth: the kernel refuses FIFO/RR with EPERM even to root.
+    if (!(e instanceof SysError && e.errno === EPERM && (attr.policy === 1 || attr.policy === 2))) throw e;
+    throw new RuntimeError(`${e.message}; a realtime policy needs realtime bandwidth in the container's cgroup ` +
+      "(linux.resources.cpu.realtimeRuntime, cgroup v1)", { cause: e });
+  }
 }
+
+const EPERM = 1;
 
 // ── oom_score_adj, no_new_privs, umask ──────────────────────────────────────────────────
 

@@ -15,6 +15,7 @@
 //
 // Every step works on the calling thread where the kernel keeps the state per thread (see
 // sys/process.ts): call them all on the JS thread that calls execve.
+import { ConfigError, during } from "../sys/errors.ts";
 import type { ProcessSys } from "../sys/process.ts";
 import { linuxProcessSys } from "../sys/process.ts";
 import {
@@ -56,16 +57,21 @@ const PR_SET_PDEATHSIG = 1;
 
 /** rlimits, oom_score_adj, umask: while init still holds every capability. */
 export function prepareProcess(sys: ProcessSys, proc: ProcessSecurity, rlimitsSetByParent = false) {
-  if (!rlimitsSetByParent) applyRlimits(sys, proc.rlimits);
-  applyOomScoreAdj(sys, proc.oomScoreAdj);
-  applyUmask(sys, proc.user?.umask);
+  if (!rlimitsSetByParent) field("process.rlimits", () => applyRlimits(sys, proc.rlimits));
+  field("process.oomScoreAdj", () => applyOomScoreAdj(sys, proc.oomScoreAdj));
+  field("process.user.umask", () => applyUmask(sys, proc.user?.umask));
 }
 
 /** no_new_privs, scheduler, I/O priority (runc: right before syncParentReady). */
 export function restrictProcess(sys: ProcessSys, proc: ProcessSecurity) {
-  applyNoNewPrivileges(sys, proc.noNewPrivileges);
-  applyScheduler(sys, proc.scheduler);
-  applyIoPriority(sys, proc.ioPriority);
+  field("process.noNewPrivileges", () => applyNoNewPrivileges(sys, proc.noNewPrivileges));
+  field("process.scheduler", () => applyScheduler(sys, proc.scheduler));
+  field("process.ioPriority", () => applyIoPriority(sys, proc.ioPriority));
+}
+
+/** Errors name the config field they come from; a ConfigError already does. */
+function field(name: string, apply: () => void) {
+  try { apply(); } catch (e) { throw e instanceof ConfigError ? e : during(name, e); }
 }
 
 /**
