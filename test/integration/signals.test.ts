@@ -23,7 +23,7 @@ const FORWARDED = ["INT", "HUP", "QUIT", "USR1", "USR2", "WINCH"] as const;
 const trapper = (to = "") => [
   ...FORWARDED.map((s) => `trap 'echo got ${s}${to}' ${s}`),
   `trap 'echo got TERM${to}; exit 42' TERM`,
-  "echo ready",
+  `echo ready${to}`,
   "while :; do sleep 0.1; done",
 ].join("; ");
 const TRAPPER = trapper();
@@ -110,7 +110,10 @@ describe("kill", () => {
     track(id);
     const log = () => (existsSync(`${b}/rootfs/log`) ? readFileSync(`${b}/rootfs/log`, "utf8") : "");
     const sent: Array<[string, string]> = [["USR1", "USR1"], ["SIGUSR2", "USR2"], ["1", "HUP"], ["sighup", "HUP"], ["Int", "INT"], ["10", "USR1"]];
-    let expected = "";
+    // run -d returns once the process runs, maybe before its traps are set (unhandled, PID 1 ignores them)
+    let expected = "ready\n";
+    for (let i = 0; i < 250 && log() !== expected; i++) await Bun.sleep(20);
+    expect(log()).toBe(expected);
     for (const [arg, name] of sent) {
       const r = md(root, ["kill", id, arg]);
       expect(`${arg}: ${r.stderr}`).toBe(`${arg}: `);
