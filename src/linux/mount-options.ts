@@ -28,8 +28,14 @@ const RECURSIVE: Record<string, [boolean, number]> = {
   rro: [true, MOUNT_ATTR.RDONLY], rrw: [false, MOUNT_ATTR.RDONLY], rnosuid: [true, MOUNT_ATTR.NOSUID],
   rsuid: [false, MOUNT_ATTR.NOSUID], rnodev: [true, MOUNT_ATTR.NODEV], rdev: [false, MOUNT_ATTR.NODEV],
   rnoexec: [true, MOUNT_ATTR.NOEXEC], rexec: [false, MOUNT_ATTR.NOEXEC], rnodiratime: [true, MOUNT_ATTR.NODIRATIME],
-  rdiratime: [false, MOUNT_ATTR.NODIRATIME], rnoatime: [true, MOUNT_ATTR.NOATIME], ratime: [false, MOUNT_ATTR.NOATIME],
-  rstrictatime: [true, MOUNT_ATTR.STRICTATIME], rnosymfollow: [true, MOUNT_ATTR.NOSYMFOLLOW], rsymfollow: [false, MOUNT_ATTR.NOSYMFOLLOW],
+  rdiratime: [false, MOUNT_ATTR.NODIRATIME], rnosymfollow: [true, MOUNT_ATTR.NOSYMFOLLOW], rsymfollow: [false, MOUNT_ATTR.NOSYMFOLLOW],
+};
+// The atime attributes are one value, not bits: mount_setattr(2) takes it in attr_set only with
+// all of MOUNT_ATTR__ATIME in attr_clr (else EINVAL). RELATIME is 0, the kernel's default.
+const ATIME_MASK = 0x70;
+const RECURSIVE_ATIME: Record<string, number> = {
+  rnoatime: MOUNT_ATTR.NOATIME, rstrictatime: MOUNT_ATTR.STRICTATIME, rnorelatime: MOUNT_ATTR.STRICTATIME,
+  rrelatime: 0, ratime: 0, rnostrictatime: 0,
 };
 
 export interface MountOptions {
@@ -60,6 +66,12 @@ export function parseMountOptions(options: readonly string[] = []): MountOptions
       if (rec[0]) { attrSet |= rec[1]; attrClear &= ~rec[1]; } else { attrClear |= rec[1]; attrSet &= ~rec[1]; }
       continue;
     }
+    const atime = RECURSIVE_ATIME[opt];
+    if (atime !== undefined) {
+      attrClear |= ATIME_MASK;
+      attrSet = (attrSet & ~ATIME_MASK) | atime;
+      continue;
+    }
     if (opt === "tmpcopyup" || opt.startsWith("idmap") || opt === "ridmap") continue; // handled elsewhere / unsupported extensions
     data.push(opt);
   }
@@ -69,4 +81,4 @@ export function parseMountOptions(options: readonly string[] = []): MountOptions
 export const isBind = (type: string | undefined, o: MountOptions) => type === "bind" || (o.flags & MS.BIND) !== 0;
 
 /** Every option parseMountOptions understands (for `features`). */
-export const KNOWN_MOUNT_OPTIONS = [...Object.keys(FLAGS), ...Object.keys(PROPAGATION), ...Object.keys(RECURSIVE)].sort();
+export const KNOWN_MOUNT_OPTIONS = [...Object.keys(FLAGS), ...Object.keys(PROPAGATION), ...Object.keys(RECURSIVE), ...Object.keys(RECURSIVE_ATIME)].sort();

@@ -133,6 +133,7 @@ function mountOne(plan: RootfsPlan, m: Mount) {
     // A bind ignores every other flag: remount to apply ro, nosuid, … (keeping locked ones in a userns).
     if (o.flags & ~(MS.BIND | MS.REC | MS.REMOUNT))
       withProcfd(dest, (fd) => sys.mount(source, fd, null, o.flags | MS.BIND | MS.REMOUNT | lockedFlags(dest, plan.userns)));
+    // recursive attributes last, as runc's setRecAttr: they reach every submount of an rbind
     if (o.attrSet || o.attrClear) withProcfd(dest, (fd) => sys.mountSetattr(fd, o.attrSet, o.attrClear));
     return;
   }
@@ -167,7 +168,8 @@ function mountOne(plan: RootfsPlan, m: Mount) {
   // a tmpfs over an existing directory takes that directory's mode (runc)
   if (type === "tmpfs" && before) chmodSync(dest, before.mode & 0o7777);
   applyPropagation(dest, o.propagation);
-  if (o.attrSet || o.attrClear) withProcfd(dest, (fd) => sys.mountSetattr(fd, o.attrSet, o.attrClear));
+  // rro, rnosuid, …: runc 1.1 (mountToRootfs → setRecAttr) applies them to binds only; the
+  // other types ignore them (validation warns).
 }
 
 const isDev = (destination: string) => destination.replace(/\/+$/, "") === "/dev";

@@ -161,9 +161,19 @@ export function checkProcess(process: Process, base: string, f: Findings) {
 
 // ── mounts and hooks ───────────────────────────────────────────────────────────────────
 
+// mount_setattr(2) AT_RECURSIVE options (rro, rnosuid, …): not rbind or the r* propagations.
+const RECURSIVE_ATTRIBUTE = /^r(ro|rw|nosuid|suid|nodev|dev|noexec|exec|noatime|atime|nodiratime|diratime|relatime|norelatime|strictatime|nostrictatime|nosymfollow|symfollow)$/;
+
 function checkMounts(mounts: Mount[], f: Findings) {
   mounts.forEach((mount, i) => {
     const path = at("mounts", i);
+    const options = mount.options ?? [];
+    // runc 1.1 applies them to bind mounts only (mountToRootfs → setRecAttr); so do we.
+    if (mount.type !== "bind" && !options.includes("bind") && !options.includes("rbind"))
+      options.forEach((option, j) => {
+        if (RECURSIVE_ATTRIBUTE.test(option))
+          f.warn(at(path, "options", j), `${quote(option)} applies to bind mounts only, ignored for type ${quote(mount.type ?? "none")}`);
+      });
     if (mount.destination === "") f.error(at(path, "destination"), "must not be empty");
     // config.md (Linux): relative destinations are deprecated and taken relative to "/"; runc warns too.
     else if (!isAbsolute(mount.destination))

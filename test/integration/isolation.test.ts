@@ -4,6 +4,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { spawnSync } from "bun";
 import { leftovers, makeBundle, makeRoot, md, processesMentioning, REPO, removeBundle, uniqueId } from "./lib.ts";
 
 const root = makeRoot();
@@ -12,6 +13,8 @@ afterAll(() => {
   for (const b of bundles) removeBundle(b);
   rmSync(root, { recursive: true, force: true });
 });
+
+const lines = (text: string) => text.trim().split("\n");
 
 function run(edit: Parameters<typeof makeBundle>[0], script: string, prepare?: (rootfs: string) => void) {
   const bundle = makeBundle(edit, ["sh", "-c", script]);
@@ -129,5 +132,59 @@ describe("a bind source that does not exist", () => {
     expect(processesMentioning(id)).toEqual([]);
     expect(readFileSync("/proc/self/mountinfo", "utf8")).not.toContain(`${bundle}/rootfs`);
     mkdirSync(`${root}/probe-dir-is-writable`); // the root itself stays usable
+  });
+});
+
+describe("recursive mount attributes (mount_setattr AT_RECURSIVE), as runc", () => {
+  // A host directory with a tmpfs submount, rbind-ed into the container.
+  const withSubmount = (fn: (dir: string) => void) => {
+    const dir = mkdtempSync(`${tmpdir()}/md-rec-`);
+    mkdirSync(`${dir}/sub`);
+    const mounted = spawnSync(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", `${dir}/sub`]);
+    if (!mounted.success) throw new Error(`mount tmpfs: ${mounted.stderr}`);
+    try { fn(dir); } finally {
+      spawnSync(["umount", `${dir}/sub`]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const probe = "for d in /m /m/sub; do (: > $d/f) 2>/dev/null && echo \"$d rw\" || echo \"$d ro\"; done; " +
+    "grep -E ' /m(/sub)? ' /proc/self/mountinfo | cut -d' ' -f5,6";
+
+  test("rro makes the submounts of an rbind read-only; ro only the top; rnoatime sets the atime value", () => {
+    withSubmount((dir) => {
+      const cases: Array<[string[], string[]]> = [
+        [["rbind", "rro"], ["/m ro", "/m/sub ro", "/m ro,relatime", "/m/sub ro,relatime"]],
+        [["rbind", "ro"], ["/m ro", "/m/sub rw", "/m ro,relatime", "/m/sub rw,relatime"]],
+        [["rbind", "rro", "rnoatime", "rnosuid"], ["/m ro", "/m/sub ro", "/m ro,nosuid,noatime", "/m/sub ro,nosuid,noatime"]],
+      ];
+      for (const [options, expected] of cases) {
+        const r = run((s) => { s.mounts!.push({ destination: "/m", type: "bind", source: dir, options }); }, probe);
+        expect(r.stderr).toBe("");
+        expect(`${options}: ${lines(r.stdout).join(" | ")}`).toBe(`${options}: ${expected.join(" | ")}`);
+      }
+      expect(readdirSync(`${dir}/sub`)).toEqual(["f"]); // the ro-only case wrote through, on the host's tmpfs
+    });
+  });
+
+  test("the same mountinfo under runc 1.1.5 for rro", () => {
+    withSubmount((dir) => {
+      const bundle = makeBundle((s) => {
+        s.mounts!.push({ destination: "/m", type: "bind", source: dir, options: ["rbind", "rro"] });
+        s.linux!.cgroupsPath = undefined;
+      }, ["sh", "-c", probe]);
+      bundles.push(bundle);
+      const runc = spawnSync(["runc", "--root", `${root}/runc`, "run", "-b", bundle, uniqueId("rro-runc")], { stdin: "ignore" });
+      expect(runc.stderr.toString()).toBe("");
+      const ours = md(root, ["run", "-b", bundle, uniqueId("rro")]);
+      expect(ours.stderr).toBe("");
+      expect(ours.stdout).toBe(runc.stdout.toString());
+    });
+  });
+
+  test("on a tmpfs (not a bind) rro is ignored with a warning, as runc ignores it", () => {
+    const r = run((s) => { s.mounts!.push({ destination: "/m", type: "tmpfs", source: "tmpfs", options: ["rro"] }); },
+      "(: > /m/f) && echo rw");
+    expect(r.stdout).toBe("rw\n");
+    expect(r.stderr).toContain('mounts[7].options[0]: \\"rro\\" applies to bind mounts only');
   });
 });
