@@ -72,6 +72,8 @@ export function launchInit(req: Omit<SpawnRequest, "exePath" | "argv" | "env">, 
     killAndReap(pid);
     sys.close(channel.fd);
     throw e;
+  } finally {
+    spawned.reapHelper();
   }
 }
 

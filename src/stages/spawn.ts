@@ -62,7 +62,12 @@ export interface SpawnRequest {
   enterContainerRoot?: boolean;
 }
 
-export interface Spawned { pid: number; channel: Channel }
+export interface Spawned {
+  pid: number;
+  channel: Channel;
+  /** Reap the helper's first child (it exits right after reporting init's pid); idempotent. */
+  reapHelper(): void;
+}
 
 const MSG_NEED_MAPS = 1, MSG_PID = 2, MSG_ERROR = 3;
 const RECORD = 64;
@@ -132,11 +137,16 @@ export function spawnInit(req: SpawnRequest): Spawned {
         throw new SysError(step, value);
       }
       if (type === MSG_PID) {
-        // The first child exits after forking init into the new pid namespace: reap it.
-        if (value !== first) {
+        // The first child exits after forking init into the new pid namespace. Waiting for that
+        // here would put its exit on the critical path (ms on a busy machine): the caller reaps
+        // it once init is under way.
+        let reaped = value === first;
+        const reapHelper = () => {
+          if (reaped) return;
+          reaped = true;
           try { waitpid(first, 0); } catch {} // already reaped by the liveness check
-        }
-        return { pid: value, channel };
+        };
+        return { pid: value, channel, reapHelper };
       }
       throw new RuntimeError(`unexpected record ${type} from the clone helper`);
     }
