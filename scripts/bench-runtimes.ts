@@ -6,11 +6,11 @@
 // scripts/bench-seccomp.ts. Ratios are of medians (robust on a shared machine) to runc's.
 // Usage: bun scripts/bench-runtimes.ts [--runs N] [--warmup N] [--no-seccomp]
 import { spawnSync } from "bun";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 
 const REPO = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-const BIN = `${REPO}/dist/minidocker`;
+const BUILT = `${REPO}/dist/minidocker`;
 const BUN = process.execPath;
 const flag = (name: string, fallback: number) => {
   const i = process.argv.indexOf(name);
@@ -36,6 +36,10 @@ const line = (argv: string[]) => argv.map(quote).join(" ");
 const work = mkdtempSync("/tmp/minidocker-bench-");
 const roots = `/run/minidocker-bench-${process.pid}`; // where runc keeps its state (/run/runc)
 const bundle = `${work}/bundle`;
+// A private copy: a rebuild of dist/ during the benchmark (others share the tree) must not land in it.
+const BIN = `${work}/minidocker`;
+copyFileSync(BUILT, BIN);
+chmodSync(BIN, 0o755);
 mkdirSync(bundle);
 must([`${REPO}/bundles/busybox/make-rootfs`, `${bundle}/rootfs`]);
 must([BIN, "spec"], { cwd: bundle });
@@ -104,11 +108,18 @@ console.log(`load average before: ${load()}`);
 
 // ── one hyperfine run ────────────────────────────────────────────────────────────────────────
 const json = `${work}/hyperfine.json`;
-const hf = ["hyperfine", "-N", "--warmup", String(WARMUP), "--runs", String(RUNS), "--export-json", json,
+const hf = ["hyperfine", "-N", "--style", "basic", "--warmup", String(WARMUP), "--runs", String(RUNS), "--export-json", json,
   ...rows.flatMap((r) => ["-n", r.name, r.cmd])];
 console.log(`\n$ ${line(hf)}\n`);
-const run = spawnSync(hf, { stdout: "ignore", stderr: "inherit" });
-if (!run.success) throw new Error("hyperfine failed (run it by hand with --show-output)");
+const run = spawnSync(hf, { stdout: "inherit", stderr: "inherit" });
+if (!run.success) {
+  // Name the command that failed, with its error, rather than hyperfine's generic message.
+  for (const row of rows) {
+    const r = sh(["sh", "-c", row.cmd]);
+    if (!r.ok) console.error(`${row.name} failed: ${r.err || r.out}`);
+  }
+  throw new Error("hyperfine failed");
+}
 console.log(`load average after: ${load()}`);
 
 interface Result { command: string; mean: number; stddev: number; median: number; min: number; user: number; system: number }
