@@ -1,10 +1,10 @@
 // /dev contents: runc's default devices plus linux.devices. mknod as real root; inside a user
 // namespace mknod is refused, so the host's node is bind-mounted instead (as runc does).
-import { chownSync, closeSync, existsSync, mkdirSync, openSync } from "node:fs";
+import { chownSync, closeSync, existsSync, openSync } from "node:fs";
 import { SysError } from "../sys/errors.ts";
 import * as sys from "../sys/linux.ts";
 import { MS } from "../sys/linux.ts";
-import { secureJoin, withProcfd } from "./rootfs.ts";
+import { mkdirAllInRoot, secureJoin, withProcfd } from "./rootfs.ts";
 
 export interface DeviceSpec {
   path: string;
@@ -43,13 +43,13 @@ export function createDevices(rootfs: string, devices: DeviceSpec[], userns: boo
   try {
     for (const d of devicesToCreate(devices)) {
       const dest = secureJoin(rootfs, d.path);
-      mkdirSync(dest.replace(/\/[^/]*$/, ""), { recursive: true, mode: 0o755 });
-      if (userns) { bindDevice(d.path, dest); continue; }
+      mkdirAllInRoot(rootfs, dest.replace(/\/[^/]*$/, ""));
+      if (userns) { bindDevice(rootfs, d.path, dest); continue; }
       try {
         makeNode(d, dest);
       } catch (e) {
         if (e instanceof SysError && e.errno === EEXIST) continue; // kept, as runc does
-        if (e instanceof SysError && e.errno === EPERM) { bindDevice(d.path, dest); continue; }
+        if (e instanceof SysError && e.errno === EPERM) { bindDevice(rootfs, d.path, dest); continue; }
         throw e;
       }
     }
@@ -58,9 +58,9 @@ export function createDevices(rootfs: string, devices: DeviceSpec[], userns: boo
   }
 }
 
-function bindDevice(hostPath: string, dest: string) {
+function bindDevice(rootfs: string, hostPath: string, dest: string) {
   if (!existsSync(dest)) closeSync(openSync(dest, "a", 0o644));
-  withProcfd(dest, (fd) => sys.mount(hostPath, fd, null, MS.BIND));
+  withProcfd(rootfs, dest, (fd) => sys.mount(hostPath, fd, null, MS.BIND));
 }
 
 function makeNode(d: DeviceSpec, dest: string) {

@@ -2,11 +2,12 @@
 // "/", bind of the rootfs onto itself, the config's mounts with destinations resolved INSIDE the
 // rootfs, /dev (devices, /dev/pts/ptmx, symlinks), pivot_root (or chroot), then masked and
 // read-only paths and a read-only root. Runs in init, in the container's mount namespace.
-import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { chmodSync, existsSync, fstatSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync } from "node:fs";
 import type { Mount } from "../spec/types.ts";
 import { during, RuntimeError, SysError } from "../sys/errors.ts";
 import * as sys from "../sys/linux.ts";
 import { MS } from "../sys/linux.ts";
+import { mkdirat, openat2, RESOLVE } from "../sys/in-root.ts";
 import { isBind, parseMountOptions } from "./mount-options.ts";
 import { createDevices, type DeviceSpec } from "./devices.ts";
 
@@ -100,21 +101,76 @@ function devSymlinks(dev: string) {
 }
 
 /**
- * Run `fn` on "/proc/self/fd/N" of an O_PATH fd of `path` (already resolved inside the rootfs)
- * after checking the fd really is that path: a symlink swapped in since the resolution cannot
- * carry the mount outside the rootfs (runc's utils.WithProcfd).
+ * Run `fn` on "/proc/self/fd/N" of an O_PATH fd of `path` (already resolved inside `root` by
+ * secureJoin) after checking the fd really is that path and no symlink: a symlink swapped in
+ * since the resolution cannot carry the mount outside the rootfs (runc's utils.WithProcfd).
+ * Where the kernel has openat2, the open itself resolves inside `root` (RESOLVE_IN_ROOT).
  */
-export function withProcfd(path: string, fn: (procfd: string) => void) {
-  const fd = sys.open(path, sys.O.PATH | sys.O.CLOEXEC | sys.O.NOFOLLOW);
+export function withProcfd(root: string, path: string, fn: (procfd: string) => void) {
+  const fd = openInRoot(root, path);
   try {
     const procfd = `/proc/self/fd/${fd}`;
     const real = readlinkSync(procfd);
-    if (real !== path) throw new RuntimeError(`possibly malicious path detected: "${path}" is "${real}"; refusing to mount on it`);
+    if (real !== path || fstatSync(fd).isSymbolicLink())
+      throw new RuntimeError(`possibly malicious path detected: "${path}" is "${real}"; refusing to mount on it`);
     fn(procfd);
   } finally {
     sys.close(fd);
   }
 }
+
+const O_PATH_NOFOLLOW = sys.O.PATH | sys.O.CLOEXEC | sys.O.NOFOLLOW;
+
+function openInRoot(root: string, path: string): number {
+  if (path !== root && !path.startsWith(`${root}/`)) throw new RuntimeError(`"${path}" is not inside the rootfs "${root}"`);
+  const rootFd = sys.open(root, sys.O.PATH | sys.O.DIRECTORY | sys.O.CLOEXEC);
+  try {
+    const inRoot = openat2(rootFd, path.slice(root.length) || "/", O_PATH_NOFOLLOW, RESOLVE.IN_ROOT | RESOLVE.NO_MAGICLINKS);
+    return inRoot ?? sys.open(path, O_PATH_NOFOLLOW);
+  } finally {
+    sys.close(rootFd);
+  }
+}
+
+/**
+ * mkdir -p of `path` (resolved inside `root` by secureJoin) one component at a time through
+ * directory fds, never following a symlink: one swapped in since the resolution fails the walk
+ * instead of creating directories on the host (runc 1.2 MkdirAllInRoot, CVE-2024-45310).
+ * Returns an O_PATH fd of the directory.
+ */
+export function openDirInRoot(root: string, path: string): number {
+  if (path !== root && !path.startsWith(`${root}/`)) throw new RuntimeError(`"${path}" is not inside the rootfs "${root}"`);
+  let dirFd = sys.open(root, sys.O.PATH | sys.O.DIRECTORY | sys.O.CLOEXEC);
+  try {
+    for (const name of path.slice(root.length).split("/").filter(Boolean)) {
+      const flags = sys.O.PATH | sys.O.DIRECTORY | sys.O.NOFOLLOW | sys.O.CLOEXEC;
+      let next: number;
+      try {
+        next = sys.openat(dirFd, name, flags);
+      } catch (e) {
+        if (!(e instanceof SysError && e.errno === ENOENT)) throw notADirectory(e, path, name);
+        try { mkdirat(dirFd, name, 0o755); } catch (made) { if (!(made instanceof SysError && made.errno === EEXIST)) throw made; }
+        try { next = sys.openat(dirFd, name, flags); } catch (again) { throw notADirectory(again, path, name); }
+      }
+      sys.close(dirFd);
+      dirFd = next;
+    }
+    return dirFd;
+  } catch (e) {
+    sys.close(dirFd);
+    throw e;
+  }
+}
+
+export function mkdirAllInRoot(root: string, path: string) {
+  sys.close(openDirInRoot(root, path));
+}
+
+const ENOENT = 2, EEXIST = 17, ENOTDIR = 20;
+const notADirectory = (e: unknown, path: string, name: string) =>
+  e instanceof SysError && e.errno === ENOTDIR
+    ? new RuntimeError(`"${path}": component "${name}" is not a directory (a symlink swapped in?); refusing to create it`, { cause: e })
+    : e;
 
 function mountOne(plan: RootfsPlan, m: Mount) {
   const o = parseMountOptions(m.options);
@@ -127,19 +183,19 @@ function mountOne(plan: RootfsPlan, m: Mount) {
     try { st = statSync(source); } catch (e) { throw new RuntimeError(`bind source "${source}": ${(e as Error).message.replace(/,.*$/, "")}`); }
     const dest = secureJoin(plan.rootfs, m.destination);
     checkProcMount(plan.rootfs, dest, source);
-    createMountPoint(dest, st.isDirectory());
-    withProcfd(dest, (fd) => sys.mount(source, fd, null, o.flags | MS.BIND, data || undefined));
-    applyPropagation(dest, o.propagation);
+    createMountPoint(plan.rootfs, dest, st.isDirectory());
+    withProcfd(plan.rootfs, dest, (fd) => sys.mount(source, fd, null, o.flags | MS.BIND, data || undefined));
+    applyPropagation(plan.rootfs, dest, o.propagation);
     // A bind ignores every other flag: remount to apply ro, nosuid, … (keeping locked ones in a userns).
     if (o.flags & ~(MS.BIND | MS.REC | MS.REMOUNT))
-      withProcfd(dest, (fd) => sys.mount(source, fd, null, o.flags | MS.BIND | MS.REMOUNT | lockedFlags(dest, plan.userns)));
+      withProcfd(plan.rootfs, dest, (fd) => sys.mount(source, fd, null, o.flags | MS.BIND | MS.REMOUNT | lockedFlags(dest, plan.userns)));
     // recursive attributes last, as runc's setRecAttr: they reach every submount of an rbind
-    if (o.attrSet || o.attrClear) withProcfd(dest, (fd) => sys.mountSetattr(fd, o.attrSet, o.attrClear));
+    if (o.attrSet || o.attrClear) withProcfd(plan.rootfs, dest, (fd) => sys.mountSetattr(fd, o.attrSet, o.attrClear));
     return;
   }
   const dest = secureJoin(plan.rootfs, m.destination);
   if (type === "cgroup" || type === "cgroup2") {
-    mkdirSync(dest, { recursive: true, mode: 0o755 });
+    mkdirAllInRoot(plan.rootfs, dest);
     mountCgroup(dest, o.flags, o.propagation, plan.cgroupns);
     return;
   }
@@ -152,13 +208,13 @@ function mountOne(plan: RootfsPlan, m: Mount) {
   }
   let before;
   try { before = statSync(dest); } catch { /* created below */ }
-  mkdirSync(dest, { recursive: true, mode: 0o755 });
+  mkdirAllInRoot(plan.rootfs, dest);
   // tmpfs is mounted read-write and made read-only in finalizeRootfs, after the chmod below
   // (and, for /dev, after the device nodes): runc's mountPropagate.
   const delayReadonly = type === "tmpfs" || isDev(m.destination);
   const flags = delayReadonly ? o.flags & ~MS.RDONLY : o.flags;
   try {
-    withProcfd(dest, (fd) => sys.mount(m.source ?? type, fd, type, flags, data || undefined));
+    withProcfd(plan.rootfs, dest, (fd) => sys.mount(m.source ?? type, fd, type, flags, data || undefined));
   } catch (e) {
     // sysfs in a user namespace without its own network namespace: runc falls back to a bind of /sys.
     if (!(type === "sysfs" && e instanceof SysError && e.errno === 1 /* EPERM */)) throw e;
@@ -167,15 +223,15 @@ function mountOne(plan: RootfsPlan, m: Mount) {
   }
   // a tmpfs over an existing directory takes that directory's mode (runc)
   if (type === "tmpfs" && before) chmodSync(dest, before.mode & 0o7777);
-  applyPropagation(dest, o.propagation);
+  applyPropagation(plan.rootfs, dest, o.propagation);
   // rro, rnosuid, …: runc 1.1 (mountToRootfs → setRecAttr) applies them to binds only; the
   // other types ignore them (validation warns).
 }
 
 const isDev = (destination: string) => destination.replace(/\/+$/, "") === "/dev";
 
-function applyPropagation(dest: string, propagation: number[]) {
-  if (propagation.length) withProcfd(dest, (fd) => { for (const prop of propagation) sys.mount(null, fd, null, prop); });
+function applyPropagation(root: string, dest: string, propagation: number[]) {
+  if (propagation.length) withProcfd(root, dest, (fd) => { for (const prop of propagation) sys.mount(null, fd, null, prop); });
 }
 
 // Only these files under /proc may be bind-mounted over (lxcfs), /proc itself only by a proc (runc).
@@ -213,11 +269,16 @@ function lockedFlags(dest: string, userns: boolean): number {
 }
 const MOUNTINFO_FLAGS: Record<string, number> = { nosuid: MS.NOSUID, nodev: MS.NODEV, noexec: MS.NOEXEC, ro: MS.RDONLY };
 
-function createMountPoint(dest: string, directory: boolean) {
+function createMountPoint(root: string, dest: string, directory: boolean) {
   if (existsSync(dest)) return;
-  if (directory) { mkdirSync(dest, { recursive: true, mode: 0o755 }); return; }
-  mkdirSync(dest.replace(/\/[^/]*$/, "") || "/", { recursive: true, mode: 0o755 });
-  closeSync(openSync(dest, "a", 0o755)); // runc: O_CREAT 0755 (under the umask)
+  if (directory) { mkdirAllInRoot(root, dest); return; }
+  const parent = openDirInRoot(root, dest.replace(/\/[^/]*$/, "") || root);
+  try {
+    // runc: O_CREAT 0755 (under the umask); O_NOFOLLOW: never through a symlink swapped in
+    sys.close(sys.openat(parent, dest.slice(dest.lastIndexOf("/") + 1), sys.O.CREAT | sys.O.WRONLY | sys.O.NOFOLLOW | sys.O.CLOEXEC, 0o755));
+  } finally {
+    sys.close(parent);
+  }
 }
 
 /**

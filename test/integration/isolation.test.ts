@@ -2,7 +2,7 @@
 // only stdio reaches the process, masked and read-only paths, linux.devices nodes, the lab
 // bundle, and a failed bind that leaves nothing behind. Needs root (and busybox-static).
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { spawnSync } from "bun";
 import { leftovers, makeBundle, makeRoot, md, processesMentioning, REPO, removeBundle, uniqueId } from "./lib.ts";
@@ -55,7 +55,61 @@ describe("mount destinations through symlinks stay inside the rootfs", () => {
     } finally {
       rmSync(host, { recursive: true, force: true });
     }
+  }, 120_000);
+});
+
+describe("mount destinations resolved in the rootfs (secureJoin, fd walk, openat2 RESOLVE_IN_ROOT)", () => {
+  test("a link to /../../../etc stays in the rootfs; dangling absolute links are created inside (dir and file)", () => {
+    const marker = `md-escape-${process.pid}`;
+    const r = run((s) => {
+      s.mounts!.push(
+        { destination: `/mnt/up/${marker}`, type: "tmpfs", source: "tmpfs", options: ["size=64k"] },
+        { destination: "/mnt/dangling", type: "tmpfs", source: "tmpfs", options: ["size=64k"] },
+        { destination: "/mnt/dangling-file", type: "bind", source: "/etc/hostname", options: ["bind", "ro"] },
+      );
+    }, `grep -E ' /(etc/${marker}|made/by/link|made/file) ' /proc/self/mountinfo | cut -d' ' -f5 | sort`, (rootfs) => {
+      mkdirSync(`${rootfs}/mnt`, { recursive: true });
+      symlinkSync("/../../../etc", `${rootfs}/mnt/up`);
+      symlinkSync("/made/by/link", `${rootfs}/mnt/dangling`);
+      symlinkSync("/made/file", `${rootfs}/mnt/dangling-file`);
+    });
+    expect(r.stderr).toBe("");
+    expect(lines(r.stdout)).toEqual([`/etc/${marker}`, "/made/by/link", "/made/file"]);
+    expect(existsSync(`/etc/${marker}`)).toBe(false);
+    expect(existsSync("/made")).toBe(false);
+    expect(lstatSync(`${r.bundle}/rootfs/made/file`).isFile()).toBe(true);
+    expect(lstatSync(`${r.bundle}/rootfs/made/by/link`).isDirectory()).toBe(true);
   });
+
+  test("a directory swapped for a link to a host directory while mounts are set up never reaches the host", async () => {
+    const host = mkdtempSync(`${tmpdir()}/md-race-host-`);
+    const bundle = makeBundle((s) => {
+      // many mounts under the flipping directory: each is one more chance to hit the window
+      for (let i = 0; i < 40; i++) s.mounts!.push({ destination: `/mnt/race/sub${i}/deeper`, type: "tmpfs", source: "tmpfs", options: ["size=64k"] });
+      s.linux!.cgroupsPath = undefined;
+    }, ["true"]);
+    bundles.push(bundle);
+    mkdirSync(`${bundle}/rootfs/mnt`, { recursive: true });
+    // flip rootfs/mnt/race between a directory and a symlink to the host directory
+    const flipper = Bun.spawn(["sh", "-c", `cd ${bundle}/rootfs/mnt; while :; do rm -rf race; mkdir race; rm -rf race; ln -s ${host} race; done 2>/dev/null`]);
+    const outcomes = new Set<string>();
+    try {
+      for (let i = 0; i < 8; i++) {
+        const r = md(root, ["run", "-b", bundle, uniqueId("race")]);
+        outcomes.add(r.code === 0 ? "ran" : /possibly malicious|not a directory|ENOENT|EEXIST/.test(r.stderr) ? "refused" : r.stderr);
+      }
+    } finally {
+      flipper.kill(9);
+      await flipper.exited;
+    }
+    try {
+      expect([...outcomes].filter((o) => o !== "ran" && o !== "refused")).toEqual([]);
+      expect(readdirSync(host)).toEqual([]);
+      expect(readFileSync("/proc/self/mountinfo", "utf8")).not.toContain(host);
+    } finally {
+      rmSync(host, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 test("/proc/self/fd of the container's process holds only 0, 1, 2", () => {
