@@ -113,7 +113,12 @@ export function withProcfd(root: string, path: string, fn: (procfd: string) => v
     const real = readlinkSync(procfd);
     if (real !== path || fstatSync(fd).isSymbolicLink())
       throw new RuntimeError(`possibly malicious path detected: "${path}" is "${real}"; refusing to mount on it`);
-    fn(procfd);
+    try {
+      fn(procfd);
+    } catch (e) {
+      // name the destination, not "/proc/self/fd/8"
+      throw e instanceof SysError && e.subject === procfd ? new SysError(e.call, e.errno, path) : e;
+    }
   } finally {
     sys.close(fd);
   }

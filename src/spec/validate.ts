@@ -345,6 +345,11 @@ function checkSysctl(linux: Linux, f: Findings) {
   for (const raw of Object.keys(linux.sysctl ?? {})) {
     const name = normalizeSysctlName(raw);
     const path = at("linux", "sysctl", raw);
+    // init writes /proc/sys/<name with dots as slashes>: no empty, "." or ".." parts
+    if (name.split(/[./]/).some((part) => part === "" || part === "." || part === "..")) {
+      f.error(path, "is not a sysctl name (like \"net.ipv4.ip_forward\")");
+      continue;
+    }
     if (IPC_SYSCTLS.has(name) || name.startsWith("fs.mqueue.")) {
       if (!findNamespace(linux, "ipc")) f.error(path, "needs an IPC namespace (else it changes the host's)");
     } else if (name.startsWith("net.")) {

@@ -70,10 +70,13 @@ function runPlan(plan: InitPlan, channel: Channel): never {
     if (plan.hostname !== undefined) sys.sethostname(plan.hostname);
     if (plan.domainname !== undefined) sys.setdomainname(plan.domainname);
     for (const [key, value] of Object.entries(plan.sysctl ?? {})) {
+      // sysctl(8) names: "net.ipv4.ip_forward", or with slashes when a part holds dots ("net/ipv4/conf/eth0.100/forwarding")
+      const file = `/proc/sys/${key[key.search(/[./]/)] === "/" ? key : key.replaceAll(".", "/")}`;
       try {
-        writeFileSync(`/proc/sys/${key.replaceAll(".", "/")}`, value);
+        writeFileSync(file, value);
       } catch (e) {
-        throw new RuntimeError(`linux.sysctl "${key}": ${(e as Error).message}`);
+        const { code, message } = e as NodeJS.ErrnoException;
+        throw new RuntimeError(`linux.sysctl "${key}": write "${file}": ${code ?? message}`, { cause: e });
       }
     }
     finalizeRootfs(rootfs);

@@ -108,6 +108,10 @@ const errorCases: Array<[string, (s: any) => void, string, ...string[]]> = [
     `linux.resources.unified["../memory.max"]: must be a cgroup file name (no slashes)`],
   // sysctl
   ["host sysctl", (s) => { s.linux.sysctl = { "kernel.core_pattern": "x" }; }, `linux.sysctl["kernel.core_pattern"]: is not namespaced: it would change the host`],
+  ["sysctl climbing with ..", (s) => { s.linux.sysctl = { "net/../kernel/panic": "1" }; },
+    `linux.sysctl["net/../kernel/panic"]: is not a sysctl name (like "net.ipv4.ip_forward")`],
+  ["sysctl with an empty part", (s) => { s.linux.sysctl = { "net.ipv4..ip_forward": "1" }; },
+    `linux.sysctl["net.ipv4..ip_forward"]: is not a sysctl name (like "net.ipv4.ip_forward")`],
   ["net sysctl without netns", (s) => { s.linux.namespaces.splice(1, 1); s.linux.sysctl = { "net.ipv4.ip_forward": "1" }; },
     `linux.sysctl["net.ipv4.ip_forward"]: needs a network namespace (else it changes the host's)`],
   ["ipc sysctl without ipc ns", (s) => { s.linux.namespaces.splice(2, 1); s.linux.sysctl = { "fs/mqueue/msg_max": "20" }; },
