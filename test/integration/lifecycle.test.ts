@@ -14,6 +14,8 @@ const bundle = (...a: Parameters<typeof makeBundle>) => {
   return b;
 };
 afterAll(() => {
+  // a failed test must not leave containers running: delete whatever is under our root
+  for (const id of md(root, ["list", "-q"]).stdout.split("\n").filter(Boolean)) md(root, ["delete", "--force", id]);
   for (const b of bundles) removeBundle(b);
   rmSync(root, { recursive: true, force: true });
 });
