@@ -1,10 +1,10 @@
 // /dev contents: runc's default devices plus linux.devices. mknod as real root; inside a user
 // namespace mknod is refused, so the host's node is bind-mounted instead (as runc does).
-import { chownSync, closeSync, existsSync, openSync } from "node:fs";
 import { SysError } from "../sys/errors.ts";
 import * as sys from "../sys/linux.ts";
 import { MS } from "../sys/linux.ts";
-import { mkdirAllInRoot, secureJoin, withProcfd } from "./rootfs.ts";
+import { lchownat, mknodat } from "../sys/in-root.ts";
+import { openDirInRoot, secureJoin, withProcfd } from "./rootfs.ts";
 
 export interface DeviceSpec {
   path: string;
@@ -43,14 +43,20 @@ export function createDevices(rootfs: string, devices: DeviceSpec[], userns: boo
   try {
     for (const d of devicesToCreate(devices)) {
       const dest = secureJoin(rootfs, d.path);
-      mkdirAllInRoot(rootfs, dest.replace(/\/[^/]*$/, ""));
-      if (userns) { bindDevice(rootfs, d.path, dest); continue; }
+      // the node is made in its directory's fd (never through a symlink swapped in since secureJoin)
+      const dir = openDirInRoot(rootfs, dest.slice(0, dest.lastIndexOf("/")) || rootfs);
       try {
-        makeNode(d, dest);
-      } catch (e) {
-        if (e instanceof SysError && e.errno === EEXIST) continue; // kept, as runc does
-        if (e instanceof SysError && e.errno === EPERM) { bindDevice(rootfs, d.path, dest); continue; }
-        throw e;
+        const name = dest.slice(dest.lastIndexOf("/") + 1);
+        if (userns) { bindDevice(rootfs, dir, name, d.path, dest); continue; }
+        try {
+          makeNode(d, dir, name, dest);
+        } catch (e) {
+          if (e instanceof SysError && e.errno === EEXIST) continue; // kept, as runc does
+          if (e instanceof SysError && e.errno === EPERM) { bindDevice(rootfs, dir, name, d.path, dest); continue; }
+          throw e;
+        }
+      } finally {
+        sys.close(dir);
       }
     }
   } finally {
@@ -58,13 +64,18 @@ export function createDevices(rootfs: string, devices: DeviceSpec[], userns: boo
   }
 }
 
-function bindDevice(rootfs: string, hostPath: string, dest: string) {
-  if (!existsSync(dest)) closeSync(openSync(dest, "a", 0o644));
+function bindDevice(rootfs: string, dir: number, name: string, hostPath: string, dest: string) {
+  // an empty file to bind onto (O_EXCL: never opens an existing node, nor follows a symlink)
+  try {
+    sys.close(sys.openat(dir, name, sys.O.CREAT | sys.O.EXCL | sys.O.WRONLY | sys.O.CLOEXEC, 0o644));
+  } catch (e) {
+    if (!(e instanceof SysError && e.errno === EEXIST)) throw e;
+  }
   withProcfd(rootfs, dest, (fd) => sys.mount(hostPath, fd, null, MS.BIND));
 }
 
-function makeNode(d: DeviceSpec, dest: string) {
+function makeNode(d: DeviceSpec, dir: number, name: string, dest: string) {
   const kind = d.type === "b" ? S_IFBLK : d.type === "p" ? S_IFIFO : S_IFCHR;
-  sys.mknod(dest, kind | ((d.fileMode ?? 0o666) & 0o7777), makedev(d.major ?? 0, d.minor ?? 0));
-  chownSync(dest, d.uid ?? 0, d.gid ?? 0);
+  mknodat(dir, name, kind | ((d.fileMode ?? 0o666) & 0o7777), makedev(d.major ?? 0, d.minor ?? 0), dest);
+  lchownat(dir, name, d.uid ?? 0, d.gid ?? 0, dest);
 }

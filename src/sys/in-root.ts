@@ -32,3 +32,17 @@ export function mkdirat(dirfd: number, name: string, mode: number) {
   const path = cstr(name);
   if (syscall(NR_MKDIRAT, dirfd, ptr(path), mode) < 0) throw new SysError("mkdirat", errno(), name);
 }
+
+const NR_MKNODAT = arm ? 33 : 259;
+const NR_FCHOWNAT = arm ? 54 : 260;
+const AT_SYMLINK_NOFOLLOW = 0x100;
+
+/** mknodat(dirfd, name, mode, dev); errors name `subject` (the full path). */
+export function mknodat(dirfd: number, name: string, mode: number, dev: number, subject = name) {
+  if (syscall(NR_MKNODAT, dirfd, ptr(cstr(name)), mode, dev) < 0) throw new SysError("mknod", errno(), subject);
+}
+
+/** fchownat(dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW): never the target of a symlink. */
+export function lchownat(dirfd: number, name: string, uid: number, gid: number, subject = name) {
+  if (syscall(NR_FCHOWNAT, dirfd, ptr(cstr(name)), uid, gid, AT_SYMLINK_NOFOLLOW) < 0) throw new SysError("chown", errno(), subject);
+}
