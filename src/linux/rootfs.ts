@@ -201,7 +201,7 @@ function mountOne(plan: RootfsPlan, m: Mount) {
   const dest = secureJoin(plan.rootfs, m.destination);
   if (type === "cgroup" || type === "cgroup2") {
     mkdirAllInRoot(plan.rootfs, dest);
-    mountCgroup(dest, o.flags, o.propagation, plan.cgroupns);
+    mountCgroup(plan.rootfs, dest, o.flags, o.propagation, plan.cgroupns);
     return;
   }
   if (type === "proc" || type === "sysfs") {
@@ -293,14 +293,16 @@ function createMountPoint(root: string, dest: string, directory: boolean) {
  * directory (never the hierarchy's root, which would show the host's whole tree), remounted with
  * the mount's flags. runc mounts no cgroup2 "unified" entry on a hybrid host; neither do we.
  */
-function mountCgroup(dest: string, flags: number, propagation: number[], cgroupns: boolean) {
+function mountCgroup(rootfs: string, dest: string, flags: number, propagation: number[], cgroupns: boolean) {
   if (existsSync("/sys/fs/cgroup/cgroup.controllers")) {
-    sys.mount("cgroup2", dest, "cgroup2", flags);
+    withProcfd(rootfs, dest, (fd) => sys.mount("cgroup2", fd, "cgroup2", flags));
     return;
   }
   const DEFAULT_FLAGS = MS.NOSUID | MS.NODEV | MS.NOEXEC;
   const before = statSync(dest); // sysfs' /sys/fs/cgroup (0555): runc's tmpfs takes its mode
-  sys.mount("tmpfs", dest, "tmpfs", DEFAULT_FLAGS, "mode=755"); // its propagation: by mountOne
+  // what goes inside is in this new tmpfs, which only we see; it takes the mount's propagation (runc mountPropagate)
+  withProcfd(rootfs, dest, (fd) => sys.mount("tmpfs", fd, "tmpfs", DEFAULT_FLAGS, "mode=755"));
+  applyPropagation(rootfs, dest, propagation);
   chmodSync(dest, before.mode & 0o7777);
   const own = ownCgroups(readFileSync("/proc/self/cgroup", "utf8"));
   for (const h of cgroupV1Hierarchies(readFileSync("/proc/self/mountinfo", "utf8"))) {

@@ -242,3 +242,19 @@ describe("recursive mount attributes (mount_setattr AT_RECURSIVE), as runc", () 
     expect(r.stderr).toContain('mounts[7].options[0]: \\"rro\\" applies to bind mounts only');
   });
 });
+
+test("the cgroup mount's propagation (rshared) reaches its tmpfs and every hierarchy, as under runc", () => {
+  const bundle = makeBundle((s) => {
+    const cgroup = s.mounts!.find((m) => m.type === "cgroup")!;
+    cgroup.options = [...cgroup.options!, "rshared"];
+    s.linux!.cgroupsPath = undefined;
+  }, ["sh", "-c", "grep ' /sys/fs/cgroup' /proc/self/mountinfo | cut -d' ' -f5,6,7 | sort"]);
+  bundles.push(bundle);
+  const normalize = (text: string) => text.replace(/shared:\d+/g, "shared:N");
+  const ours = md(root, ["run", "-b", bundle, uniqueId("cgprop")]);
+  expect(ours.stderr).toBe("");
+  expect(ours.stdout).toMatch(/^\/sys\/fs\/cgroup rw,nosuid,nodev,noexec,relatime shared:\d+$/m);
+  const runc = spawnSync(["runc", "--root", `${root}/runc`, "run", "-b", bundle, uniqueId("cgprop-runc")], { stdin: "ignore" });
+  expect(runc.stderr.toString()).toBe("");
+  expect(normalize(ours.stdout)).toBe(normalize(runc.stdout.toString()));
+});
