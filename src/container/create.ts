@@ -212,6 +212,11 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
       cgroup.addProcess(pid);
       plan.stateJson = hookState(state, "creating");
     },
+    whileInitWorks: (_pid, startTime) => {
+      // Off the critical path: init is busy with its rootfs while we write and fsync the state.
+      state.initStartTime = startTime;
+      ctx.store.write(state);
+    },
     onHooks: () => {
       applyLimits(); // before the hooks, as runc, so they see the limits
       runHooks("prestart", hooks.prestart, hookState(state, "creating")); // as runc (procHooks)
@@ -221,9 +226,7 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
   });
   applyLimits(); // init is ready and blocked on exec.fifo: its threads exist, the user's process has not run
   logInitWarnings(ctx, launched.warnings);
-  state.initStartTime = launched.startTime;
   sys.close(launched.channel.fd);
-  ctx.store.write(state);
   if (opts.pidFile) writePidFile(opts.pidFile, state.pid);
   sys.close(fifoFd);
   if (consoleSocketFd >= 0 && opts.consoleFd === undefined) sys.close(consoleSocketFd);

@@ -33,6 +33,8 @@ export interface LaunchHandlers {
   onSeccompFd?: (fd: number) => void;
   /** Called with the init pid right after spawn, before the plan is sent (cgroup placement). */
   onSpawned: (pid: number) => void;
+  /** After the plan is sent, in parallel with init's set-up (e.g. the fsync'ed state write). */
+  whileInitWorks?: (pid: number, startTime: string) => void;
 }
 
 export interface Launched extends Spawned {
@@ -52,6 +54,7 @@ export function launchInit(req: Omit<SpawnRequest, "exePath" | "argv" | "env">, 
     raiseHardRlimits(linuxProcessSys, plan.process.rlimits, pid, readFileSync(`/proc/${pid}/limits`, "utf8"));
     h.onSpawned(pid);
     channel.send(plan as never);
+    h.whileInitWorks?.(pid, startTime);
     for (;;) {
       const msg = channel.recv(120_000, alive);
       if (msg.type === "hooks") {
