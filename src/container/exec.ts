@@ -129,11 +129,13 @@ export function execInContainer(ctx: Context, o: ExecOptions): number {
   }, plan, {
     onSpawned: (pid) => {
       cleanup.add("exec process", () => killAndReap(pid));
-      if (cg?.exists()) cg.addProcess(pid);
     },
     onSeccompFd: (fd) => deliverNotifyFd(spec, fd, hookState(state, status)),
   });
   logInitWarnings(ctx, launched.warnings);
+  // init waits at "ready" for this: join the cgroup now that only its execve is left
+  if (cg?.exists()) cg.addProcess(launched.pid);
+  launched.channel.send({ type: "go" });
   sys.close(launched.channel.fd);
   if (o.pidFile) writePidFile(o.pidFile, launched.pid);
   cleanup.keep();

@@ -92,6 +92,12 @@ function runPlan(plan: InitPlan, channel: Channel): never {
     onSeccompFd: (notifyFd) => channel.sendFd({ type: "seccomp-fd" }, notifyFd),
   });
   channel.send({ type: "ready", warnings: prepared.warnings });
+  if (plan.mode === "exec") {
+    // The parent moves us into the container's cgroup only now: Bun's threads would not fit under
+    // a nearly exhausted pids limit, and they end at our execve (runc joins late for the same reason).
+    const go = channel.recv(30_000);
+    if (go.type !== "go") throw new RuntimeError(`unexpected message "${go.type}" while waiting to exec`);
+  }
 
   if (plan.mode === "create") {
     // Blocks until `start` opens the fifo for reading. Reopen through /proc/self/fd: the fifo's

@@ -156,6 +156,19 @@ describe.if(V1)("cgroups in real containers (v1 host)", () => {
     expect(leftovers(root, id)).toEqual([]);
   });
 
+  test("exec works in a container whose pids limit is nearly used up (init joins the cgroup at its execve)", () => {
+    const id = uniqueId("pidsexec");
+    const b = bundle((s) => { s.linux!.resources = { pids: { limit: 3 } }; }, ["sleep", "100"]);
+    expect(md(root, ["run", "-d", "-b", b, id]).code).toBe(0);
+    try {
+      const r = md(root, ["exec", id, "sh", "-c", "cat /sys/fs/cgroup/pids/pids.current"]);
+      expect({ code: r.code, stdout: r.stdout.trim(), stderr: r.stderr }).toEqual({ code: 0, stdout: "2", stderr: "" });
+    } finally {
+      md(root, ["delete", "--force", id]);
+    }
+    expect(leftovers(root, id)).toEqual([]);
+  });
+
   test("a CPU quota throttles a busy loop (nr_throttled grows; events --stats says so); kill --all stops it", async () => {
     const id = uniqueId("cpu");
     const b = bundle((s) => { s.linux!.resources = { cpu: { quota: 20_000, period: 100_000 } }; }, ["sh", "-c", "while :; do :; done"]);
