@@ -176,6 +176,21 @@ static void enter_container_root(struct md_spawn *s) {
   syscall(NR_close, container_root);
 }
 
+/*
+ * Exec ourselves through a read-only bind in a private mount namespace (the caller unshared it),
+ * so a container process reopening /proc/<init>/exe can never write to the host's binary
+ * (CVE-2019-5736). Returns an O_PATH fd of the protected binary.
+ */
+static long protect_binary(struct md_spawn *s) {
+  check(s, "make / rslave", sc(syscall(NR_mount, 0, "/", 0, MS_REC | MS_SLAVE, 0)));
+  check(s, "bind the runtime binary", sc(syscall(NR_mount, s->exe_path, s->exe_path, 0, MS_BIND, 0)));
+  check(s, "remount the runtime binary read-only",
+        sc(syscall(NR_mount, 0, s->exe_path, 0, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, 0)));
+  long fd = sc(sys_open(s->exe_path, O_PATH | O_CLOEXEC, 0));
+  check(s, "open the runtime binary", fd);
+  return fd;
+}
+
 static void child(struct md_spawn *s) {
   long exe_fd = -1;
   reset_signals();
@@ -183,16 +198,13 @@ static void child(struct md_spawn *s) {
   sc(syscall(NR_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0));
   if (s->close_fd >= 0) syscall(NR_close, s->close_fd);
 
-  if (s->protect_exe) {
-    /* Exec ourselves through a read-only bind in a private mount namespace, so a container
-     * process reopening /proc/<init>/exe can never write to the host's binary. */
+  /* The common case (a new mount namespace, nothing joined, no user namespace) protects the
+   * binary in the container's own mount namespace below: one namespace copy instead of two. */
+  int protect_late = s->protect_exe && s->ns_count == 0 && !(s->clone_flags & CLONE_NEWUSER) &&
+                     (s->clone_flags & CLONE_NEWNS);
+  if (s->protect_exe && !protect_late) {
     check(s, "unshare mount namespace for the read-only binary", sc(syscall(NR_unshare, CLONE_NEWNS)));
-    check(s, "make / rslave", sc(syscall(NR_mount, 0, "/", 0, MS_REC | MS_SLAVE, 0)));
-    check(s, "bind the runtime binary", sc(syscall(NR_mount, s->exe_path, s->exe_path, 0, MS_BIND, 0)));
-    check(s, "remount the runtime binary read-only",
-          sc(syscall(NR_mount, 0, s->exe_path, 0, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, 0)));
-    exe_fd = sc(sys_open(s->exe_path, O_PATH | O_CLOEXEC, 0));
-    check(s, "open the runtime binary", exe_fd);
+    exe_fd = protect_binary(s);
   }
 
   for (long i = 0; i < s->ns_count; i++) check(s, "setns", sc(syscall(NR_setns, s->ns_fds[i], 0)));
@@ -213,6 +225,8 @@ static void child(struct md_spawn *s) {
 
   long rest = s->clone_flags & ~CLONE_NEWUSER;
   if (rest) check(s, "unshare namespaces", sc(syscall(NR_unshare, rest)));
+  /* In the container's mount namespace: pivot_root later detaches the host's tree, bind included. */
+  if (protect_late) exe_fd = protect_binary(s);
   if ((rest & CLONE_NEWTIME) && s->timens_offsets && s->timens_offsets[0]) {
     /* setresuid into a new user namespace made us non-dumpable, which makes the files of /proc/self owned
      * by the host's root, unmapped here: EACCES. The execve of init that follows makes us
