@@ -209,9 +209,9 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
     onSpawned: (pid) => {
       state.pid = pid;
       cleanup.add("init process", () => killAndReap(pid));
-      cgroup.addProcess(pid);
       plan.stateJson = hookState(state, "creating");
     },
+    joinCgroup: (pid) => cgroup.addProcess(pid),
     whileInitWorks: (_pid, startTime) => {
       // Off the critical path: init is busy with its rootfs while we write and fsync the state.
       state.initStartTime = startTime;

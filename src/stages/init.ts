@@ -52,15 +52,28 @@ function enterContainerRoot() {
 }
 
 function runPlan(plan: InitPlan, channel: Channel): never {
-  // Only now are we in the container's cgroup: a cgroup namespace made earlier would be rooted
-  // at the CLI's cgroup. unshare(CLONE_NEWCGROUP) is per thread; the execve comes from this one.
-  if (plan.unshareCgroupns) sys.unshare(CLONE.NEWCGROUP);
+  // The parent puts us into the container's cgroup right after sending the plan and says "joined".
+  // A cgroup namespace must wait for that (made earlier, it would be rooted at the CLI's cgroup);
+  // unshare(CLONE_NEWCGROUP) is per thread, and the execve comes from this one.
+  let joined = false;
+  const awaitJoined = () => {
+    if (joined) return;
+    const msg = channel.recv(60_000);
+    if (msg.type !== "joined") throw new RuntimeError(`unexpected message "${msg.type}" while waiting for the cgroup`);
+    joined = true;
+  };
+  if (plan.unshareCgroupns) {
+    awaitJoined();
+    sys.unshare(CLONE.NEWCGROUP);
+  }
 
   if (plan.mode === "create") {
     const rootfs = plan.rootfs!;
     if (plan.loopbackUp) bringUp("lo"); // runc: setupNetwork, before the rootfs
+    awaitJoined(); // cgroup mounts bind the cgroup we are in
     prepareRootfs(rootfs);
     if (plan.runtimeHooks) {
+      awaitJoined(); // hooks see the container's cgroup
       channel.send({ type: "hooks" });
       const reply = channel.recv(600_000);
       if (reply.type !== "hooks-done") throw new RuntimeError(`unexpected message "${reply.type}" while waiting for hooks`);
@@ -91,6 +104,7 @@ function runPlan(plan: InitPlan, channel: Channel): never {
     seccomp: plan.seccomp ? { program: Buffer.from(plan.seccomp.program, "base64"), flags: plan.seccomp.flags } : undefined,
     onSeccompFd: (notifyFd) => channel.sendFd({ type: "seccomp-fd" }, notifyFd),
   });
+  awaitJoined();
   channel.send({ type: "ready", warnings: prepared.warnings });
   if (plan.mode === "exec") {
     // The parent moves us into the container's cgroup only now: Bun's threads would not fit under
