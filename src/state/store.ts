@@ -4,7 +4,7 @@
 // The status is derived from the live process, guarded against pid reuse by its start time.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import type { Spec } from "../spec/types.ts";
-import { ContainerError, RuntimeError } from "../sys/errors.ts";
+import { RuntimeError } from "../sys/errors.ts";
 import * as sys from "../sys/linux.ts";
 import { O } from "../sys/linux.ts";
 
@@ -59,7 +59,8 @@ export class Store {
     try {
       mkdirSync(dir, { mode: 0o711 });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new ContainerError(id, "already exists");
+      // runc's ErrExist says "container with given ID already exists"; engines match "already exists"
+      if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new RuntimeError(`container ${id} already exists`);
       throw e;
     }
     return dir;
