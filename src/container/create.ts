@@ -43,9 +43,12 @@ export function loadBundle(ctx: Context, bundleDir: string | undefined): { bundl
   try {
     text = readFileSync(`${bundle}/config.json`, "utf8");
   } catch (e) {
-    throw new RuntimeError(`bundle "${bundle}": cannot read config.json: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOTDIR") throw new RuntimeError(`bundle "${bundle}": not a directory`);
+    throw new RuntimeError(`bundle "${bundle}": cannot read config.json: ${code ?? (e as Error).message}`);
   }
-  const { spec, warnings } = parseConfig(parseJson(text));
+  // invalid JSON names the file: the error may reach an engine's log far from the bundle
+  const { spec, warnings } = parseConfig(parseJson(text, `${bundle}/config.json`));
   for (const w of warnings) ctx.log.warn(w);
   if (!spec.linux?.namespaces?.some((n) => n.type === "mount"))
     throw new ConfigError("linux.namespaces", "a mount namespace is required to set up the root filesystem");
@@ -226,6 +229,7 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
   });
   applyLimits(); // init is ready and blocked on exec.fifo: its threads exist, the user's process has not run
   logInitWarnings(ctx, launched.warnings);
+  ctx.log.debug(`container ${id}: init ${state.pid} is ready and waits on exec.fifo`);
   sys.close(launched.channel.fd);
   if (opts.pidFile) writePidFile(opts.pidFile, state.pid);
   sys.close(fifoFd);
