@@ -162,6 +162,7 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const ctx = makeContext(global, log);
+  log.debug(`minidocker ${pkg.version} (root ${global.root}): ${[command, ...rest].join(" ")}`);
   try {
     const cmd = (await entry[1]()).default;
     const { flagTokens, positionals } = splitArgs(rest, cmd.args);
