@@ -1,7 +1,7 @@
 // start, state, kill, delete: the OCI lifecycle after create (runtime.md "Operations").
 import { existsSync, readFileSync, readSync, rmSync } from "node:fs";
 import { runHooksWarning } from "../linux/hooks.ts";
-import { initAlive, ociState, type Status, type StoredState } from "../state/store.ts";
+import { initAlive, notExist, ociState, type Status, type StoredState } from "../state/store.ts";
 import { RuntimeError } from "../sys/errors.ts";
 import * as sys from "../sys/linux.ts";
 import { O } from "../sys/linux.ts";
@@ -80,13 +80,19 @@ export function deleteContainer(ctx: Context, id: string, force: boolean) {
     // An aborted create can leave a directory without state.json (runc does the same cleanup).
     if (existsSync(ctx.store.dir(id))) ctx.store.removeDir(id);
     if (force) return;
-    throw new RuntimeError(`container ${id} does not exist`);
+    throw notExist(id);
   }
-  withContainer(ctx, id, (state, status) => {
-    if ((status === "running" || status === "paused") && !force)
-      throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${status}`);
-    destroy(ctx, state, status);
-  });
+  try {
+    withContainer(ctx, id, (state, status) => {
+      if ((status === "running" || status === "paused") && !force)
+        throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${status}`);
+      destroy(ctx, state, status);
+    });
+  } catch (e) {
+    // A concurrent delete removed it while we waited for the lock: --force means "make it gone".
+    if (force && (e as Error).message === notExist(id).message) return;
+    throw e;
+  }
 }
 
 export function destroy(ctx: Context, state: StoredState, status: Status) {
