@@ -1,6 +1,6 @@
 // `create`: validate the bundle, make the state dir, exec.fifo and cgroup, clone init into its
 // namespaces, and return once init waits on exec.fifo — status `created`.
-import { chmodSync, existsSync, readFileSync, readlinkSync, realpathSync, writeFileSync, renameSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, openSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync, renameSync } from "node:fs";
 import { resolve } from "node:path";
 import { runHooks } from "../linux/hooks.ts";
 import { checkLsm } from "../linux/lsm.ts";
@@ -135,8 +135,13 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
   }
 
   using cleanup = new Cleanup((m) => ctx.log.warn(m));
-  const dir = ctx.store.createDir(id);
-  cleanup.add("state dir", () => ctx.store.removeDir(id));
+  ctx.store.createDir(id);
+  // Held until the container is created: start, kill and delete wait for it (a start in between
+  // would run the process before the cgroup limits; a delete would pull the state dir away), and
+  // `state` says "creating" meanwhile. Unlocked only after the state dir is gone on failure.
+  const unlock = ctx.store.lock(id);
+  closeSync(openSync(ctx.store.creatingPath(id), "w"));
+  cleanup.add("state dir", () => { ctx.store.removeDir(id); unlock(); });
 
   const fifo = ctx.store.fifoPath(id);
   sys.mkfifo(fifo, 0o622);
@@ -235,7 +240,8 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
   sys.close(fifoFd);
   if (consoleSocketFd >= 0 && opts.consoleFd === undefined) sys.close(consoleSocketFd);
   for (const fd of ns.joinFds) sys.close(fd);
-  void dir;
+  rmSync(ctx.store.creatingPath(id));
   cleanup.keep();
+  unlock();
   return { state, cgroup };
 }

@@ -76,22 +76,29 @@ export function killContainer(ctx: Context, id: string, signal: number, all: boo
 
 /** `delete`: stopped or created containers; running or paused ones only with force. */
 export function deleteContainer(ctx: Context, id: string, force: boolean) {
-  if (!existsSync(`${ctx.store.dir(id)}/state.json`)) {
-    // An aborted create can leave a directory without state.json (runc does the same cleanup).
-    if (existsSync(ctx.store.dir(id))) ctx.store.removeDir(id);
+  const stateFile = `${ctx.store.dir(id)}/state.json`;
+  let unlock: () => void;
+  try {
+    unlock = ctx.store.lock(id); // waits for a create in progress, or for another delete
+  } catch (e) {
     if (force) return;
-    throw notExist(id);
+    throw e;
   }
   try {
-    withContainer(ctx, id, (state, status) => {
-      if ((status === "running" || status === "paused") && !force)
-        throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${status}`);
-      destroy(ctx, state, status);
-    });
-  } catch (e) {
-    // A concurrent delete removed it while we waited for the lock: --force means "make it gone".
-    if (force && (e as Error).message === notExist(id).message) return;
-    throw e;
+    if (!existsSync(stateFile)) {
+      // Removed by a concurrent delete while we waited (--force means "make it gone"), or a
+      // create that died left a directory without state.json (runc removes that too).
+      ctx.store.removeDir(id);
+      if (force) return;
+      throw notExist(id);
+    }
+    const state = ctx.store.read(id);
+    const status = statusOf(ctx, state);
+    if ((status === "running" || status === "paused") && !force)
+      throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${status}`);
+    destroy(ctx, state, status);
+  } finally {
+    unlock();
   }
 }
 

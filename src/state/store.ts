@@ -113,10 +113,13 @@ export class Store {
   }
 
   fifoPath(id: string) { return `${this.dir(id)}/exec.fifo`; }
+  /** Present while `create` runs (it holds the lock meanwhile): the status is "creating". */
+  creatingPath(id: string) { return `${this.dir(id)}/creating`; }
 
   /** The live status: the process, its start time, exec.fifo, and the cgroup freezer. */
   status(state: StoredState, frozen?: () => boolean): Status {
     if (!initAlive(state)) return "stopped";
+    if (existsSync(this.creatingPath(state.id))) return "creating";
     if (existsSync(this.fifoPath(state.id))) return "created";
     if (frozen?.()) return "paused";
     return "running";
