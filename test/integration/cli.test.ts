@@ -431,6 +431,43 @@ describe("the lifecycle under concurrent callers", () => {
   });
 });
 
+describe("a create in progress holds its container", () => {
+  // a createRuntime hook (run by create, on the host) keeps the create busy for a while
+  const slowCreate = () => bundle((s) => { s.hooks = { createRuntime: [{ path: "/bin/sleep", args: ["sleep", "1"] }] }; }, ["sleep", "1000"]);
+  const spawnCreate = (b: string, id: string) =>
+    Bun.spawn([BIN, "--root", root, "create", "-b", b, id], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
+  const whileCreating = async (id: string) => {
+    expect(await until(() => md(root, ["state", id]).code === 0)).toBe(true);
+    expect(state(id).status).toBe("creating");
+  };
+
+  test("state says creating; start waits for the create, then runs the process", async () => {
+    const id = track(uniqueId("creating-start"));
+    const creating = spawnCreate(slowCreate(), id);
+    await whileCreating(id);
+    const start = md(root, ["start", id]);
+    expect(deadOrZombie(creating.pid)).toBe(true); // the create had finished when start got the container
+    expect(await creating.exited).toBe(0);
+    expect(start).toEqual({ code: 0, stdout: "", stderr: "" });
+    expect(state(id).status).toBe("running");
+    expect(md(root, ["delete", "--force", id]).code).toBe(0);
+    expect(leftovers(root, id)).toEqual([]);
+  });
+
+  test("delete --force waits for the create, then removes everything", async () => {
+    const id = track(uniqueId("creating-delete"));
+    const creating = spawnCreate(slowCreate(), id);
+    await whileCreating(id);
+    const { pid } = state(id);
+    const del = md(root, ["delete", "--force", id]);
+    expect(deadOrZombie(creating.pid)).toBe(true);
+    expect(await creating.exited).toBe(0); // not pulled away under it
+    expect(del).toEqual({ code: 0, stdout: "", stderr: "" });
+    expect(deadOrZombie(pid)).toBe(true);
+    expect(leftovers(root, id)).toEqual([]);
+  });
+});
+
 describe("kill, delete, ps", () => {
   test("kill without a signal sends TERM", async () => {
     const id = track(uniqueId("kill-term"));
