@@ -2,12 +2,12 @@
 // "/", bind of the rootfs onto itself, the config's mounts with destinations resolved INSIDE the
 // rootfs, /dev (devices, /dev/pts/ptmx, symlinks), pivot_root (or chroot), then masked and
 // read-only paths and a read-only root. Runs in init, in the container's mount namespace.
-import { chmodSync, existsSync, fstatSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { chmodSync, existsSync, fstatSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync } from "node:fs";
 import type { Mount } from "../spec/types.ts";
 import { during, RuntimeError, SysError } from "../sys/errors.ts";
 import * as sys from "../sys/linux.ts";
 import { MS } from "../sys/linux.ts";
-import { mkdirat, openat2, RESOLVE } from "../sys/in-root.ts";
+import { mkdirat, openat2, RESOLVE, symlinkat, unlinkat } from "../sys/in-root.ts";
 import { isBind, parseMountOptions } from "./mount-options.ts";
 import { createDevices, type DeviceSpec } from "./devices.ts";
 
@@ -67,13 +67,19 @@ export function prepareRootfs(plan: RootfsPlan) {
     if (m.destination.replace(/\/+$/, "") === "/dev" && isBind(m.type, parseMountOptions(m.options))) devIsBind = true;
   }
   if (!devIsBind) {
-    const dev = `${plan.rootfs}/dev`;
     step("create devices", () => createDevices(plan.rootfs, plan.devices, plan.userns));
-    step("/dev/ptmx", () => {
-      rmSync(`${dev}/ptmx`, { force: true });
-      symlinkSync("pts/ptmx", `${dev}/ptmx`);
-    });
-    step("/dev symlinks", () => devSymlinks(dev));
+    // In /dev's fd from the in-root walk: "<rootfs>/dev" as a host path follows a symlink in the
+    // image (dev -> ../../../../etc) out of the rootfs, and the links would land on the host.
+    const dev = openDirInRoot(plan.rootfs, secureJoin(plan.rootfs, "/dev"));
+    try {
+      step("/dev/ptmx", () => {
+        try { unlinkat(dev, "ptmx", "/dev/ptmx"); } catch (e) { if (!(e instanceof SysError && e.errno === ENOENT)) throw e; }
+        symlinkat("pts/ptmx", dev, "ptmx", "/dev/ptmx");
+      });
+      step("/dev symlinks", () => devSymlinks(dev));
+    } finally {
+      sys.close(dev);
+    }
   }
 }
 
@@ -88,14 +94,15 @@ function makeParentMountPrivate(rootfs: string) {
   if (/(^| )shared:/.test(optional)) sys.mount(null, parent, null, MS.PRIVATE);
 }
 
-function devSymlinks(dev: string) {
+/** The /dev links runc makes, in the directory fd `dev` (an existing entry is kept). */
+function devSymlinks(dev: number) {
   const links: Array<[string, string]> = [
     ["/proc/self/fd", "fd"], ["/proc/self/fd/0", "stdin"], ["/proc/self/fd/1", "stdout"], ["/proc/self/fd/2", "stderr"],
   ];
   if (existsSync("/proc/kcore")) links.push(["/proc/kcore", "core"]);
   for (const [target, name] of links) {
-    try { symlinkSync(target, `${dev}/${name}`); } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    try { symlinkat(target, dev, name, `/dev/${name}`); } catch (e) {
+      if (!(e instanceof SysError && e.errno === EEXIST)) throw e;
     }
   }
 }

@@ -46,3 +46,16 @@ export function mknodat(dirfd: number, name: string, mode: number, dev: number, 
 export function lchownat(dirfd: number, name: string, uid: number, gid: number, subject = name) {
   if (syscall(NR_FCHOWNAT, dirfd, ptr(cstr(name)), uid, gid, AT_SYMLINK_NOFOLLOW) < 0) throw new SysError("chown", errno(), subject);
 }
+
+const NR_UNLINKAT = arm ? 35 : 263;
+const NR_SYMLINKAT = arm ? 36 : 266;
+
+/** unlinkat(dirfd, name, 0): a file or symlink in that directory, never through a symlink. */
+export function unlinkat(dirfd: number, name: string, subject = name) {
+  if (syscall(NR_UNLINKAT, dirfd, ptr(cstr(name)), 0) < 0) throw new SysError("unlink", errno(), subject);
+}
+
+/** symlinkat(target, dirfd, name): `name` in that directory points at `target`. */
+export function symlinkat(target: string, dirfd: number, name: string, subject = name) {
+  if (syscall(NR_SYMLINKAT, ptr(cstr(target)), dirfd, ptr(cstr(name))) < 0) throw new SysError("symlink", errno(), subject);
+}

@@ -81,6 +81,22 @@ describe("mount destinations resolved in the rootfs (secureJoin, fd walk, openat
     expect(lstatSync(`${r.bundle}/rootfs/made/by/link`).isDirectory()).toBe(true);
   });
 
+  test("an image whose /dev is a link out of the rootfs gets /dev/ptmx and the /dev links inside, not on the host", () => {
+    const host = mkdtempSync(`${tmpdir()}/md-dev-host-`);
+    try {
+      // relative: inside the rootfs ".." stops at its root (<rootfs><host>), on the host it climbs to <host>
+      const r = run(() => {}, "ls -l /dev/ptmx /dev/fd | sed 's/.* -> //'", (rootfs) => {
+        rmSync(`${rootfs}/dev`, { recursive: true, force: true });
+        symlinkSync(`../../../../../../../..${host}`, `${rootfs}/dev`);
+      });
+      expect(r.stderr).toBe("");
+      expect(lines(r.stdout)).toEqual(["/proc/self/fd", "pts/ptmx"]);
+      expect(readdirSync(host)).toEqual([]);
+    } finally {
+      rmSync(host, { recursive: true, force: true });
+    }
+  });
+
   test("a directory swapped for a link to a host directory while mounts are set up never reaches the host", async () => {
     const host = mkdtempSync(`${tmpdir()}/md-race-host-`);
     const bundle = makeBundle((s) => {
