@@ -62,7 +62,8 @@ export function execProcess(base: Process, o: ExecOptions): Process {
     const match = /^(\d+)(?::(\d+))?$/.exec(o.user);
     if (!match) throw new RuntimeError(`exec --user "${o.user}": expected UID[:GID] (numbers)`);
     const [, uid, gid] = match;
-    proc.user = { ...proc.user, uid: Number(uid), gid: gid === undefined ? 0 : Number(gid) };
+    // runc keeps the process's gid when only a uid is given
+    proc.user = { ...proc.user, uid: Number(uid), gid: gid === undefined ? (proc.user?.gid ?? 0) : Number(gid) };
   }
   if (o.additionalGids.length) proc.user = { uid: 0, gid: 0, ...proc.user, additionalGids: o.additionalGids };
   if (o.caps.length) {

@@ -36,9 +36,10 @@ describe("execProcess from flags", () => {
     expect(p.selinuxLabel).toBe("lbl");
   });
 
-  test("--user UID[:GID] (gid 0 when absent) and -g replace the ids", () => {
+  test("--user UID[:GID] (the process's gid kept when absent, as runc) and -g replace the ids", () => {
     expect(execProcess(base, opts({ user: "1000:1001" })).user).toEqual({ uid: 1000, gid: 1001, additionalGids: [7] });
-    expect(execProcess(base, opts({ user: "1000" })).user).toEqual({ uid: 1000, gid: 0, additionalGids: [7] });
+    expect(execProcess(base, opts({ user: "1000" })).user).toEqual({ uid: 1000, gid: 6, additionalGids: [7] });
+    expect(execProcess({ ...base, user: undefined }, opts({ user: "1000" })).user).toEqual({ uid: 1000, gid: 0 });
     expect(execProcess(base, opts({ additionalGids: [10, 20] })).user).toEqual({ uid: 5, gid: 6, additionalGids: [10, 20] });
   });
 
