@@ -126,6 +126,9 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
   if (!proc.terminal && opts.consoleSocket)
     throw new RuntimeError("cannot use console socket if minidocker will not detach or allocate tty");
   checkLsm("process", proc, spec.linux?.mountLabel);
+  // Before we open any fd of our own: none of ours may pass for one given to us.
+  const activated = listenFds();
+  const preserved = preservedFds((opts.preserveFds ?? 0) + activated);
   const seccomp = compileProfile(ctx, spec);
   const rootfsPath = resolve(bundle, spec.root?.path ?? "rootfs");
   try {
@@ -189,18 +192,14 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
     process: proc.terminal && opts.consoleFd !== undefined && !proc.consoleSize ? { ...proc, consoleSize: callerWindowSize() } : proc,
     hostname: spec.hostname, domainname: spec.domainname, sysctl: spec.linux?.sysctl,
     loopbackUp: (spec.linux?.namespaces ?? []).some((n) => n.type === "network" && !n.path),
-    unshareCgroupns: ns.newCgroupns, fifoFd, consoleSocketFd, preserveFds: opts.preserveFds ?? 0,
+    unshareCgroupns: ns.newCgroupns, fifoFd, consoleSocketFd, preserveFds: preserved.length,
     noNewKeyring: opts.noNewKeyring ?? false, userns, personality: spec.linux?.personality,
     seccomp: seccomp && { program: Buffer.from(seccomp.program).toString("base64"), flags: seccomp.flags },
     createContainerHooks: hooks.createContainer ?? [], startContainerHooks: hooks.startContainer ?? [],
     stateJson: "", runtimeHooks: !!(hooks.prestart?.length || hooks.createRuntime?.length),
   };
 
-  const activated = listenFds();
-  if (activated) {
-    plan.process = { ...plan.process, env: [...(plan.process.env ?? []), `LISTEN_FDS=${activated}`, "LISTEN_PID=1"] };
-    plan.preserveFds += activated;
-  }
+  if (activated) plan.process = { ...plan.process, env: [...(plan.process.env ?? []), `LISTEN_FDS=${activated}`, "LISTEN_PID=1"] };
 
   let limitsApplied = false;
   const applyLimits = () => { if (!limitsApplied) { limitsApplied = true; applyCgroupLimits(cgroup, spec); } };
@@ -212,7 +211,7 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
     timensOffsets: timeOffsets ? Object.entries(timeOffsets).map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}\n`).join("") : undefined,
     uidMappings: spec.linux?.uidMappings,
     gidMappings: spec.linux?.gidMappings,
-    inheritFds: [...preservedFds(plan.preserveFds), fifoFd, ...(consoleSocketFd >= 0 ? [consoleSocketFd] : [])],
+    inheritFds: [...preserved, fifoFd, ...(consoleSocketFd >= 0 ? [consoleSocketFd] : [])],
   }, plan, {
     onSpawned: (pid) => {
       state.pid = pid;

@@ -80,6 +80,8 @@ export function execProcess(base: Process, o: ExecOptions): Process {
 
 /** Starts the process; returns its host pid (the caller waits for it unless detached). */
 export function execInContainer(ctx: Context, o: ExecOptions): number {
+  // Before we open any fd of our own: none of ours may pass for one given to us.
+  const preserved = preservedFds(o.preserveFds ?? 0);
   using cleanup = new Cleanup((m) => ctx.log.warn(m));
   // Under the container's lock only while checking it and opening its namespaces: with
   // --ignore-paused, init waits frozen until `resume`, which needs the lock.
@@ -118,7 +120,7 @@ export function execInContainer(ctx: Context, o: ExecOptions): number {
   const userns = namespaces.some((n) => n.type === "user");
   const plan: InitPlan = {
     type: "plan", mode: "exec", id: o.id, process: proc, unshareCgroupns: false, fifoFd: -1,
-    consoleSocketFd, preserveFds: o.preserveFds ?? 0, noNewKeyring: true, userns,
+    consoleSocketFd, preserveFds: preserved.length, noNewKeyring: true, userns,
     personality: spec.linux?.personality,
     seccomp: seccomp && { program: Buffer.from(seccomp.program).toString("base64"), flags: seccomp.flags },
     createContainerHooks: [], startContainerHooks: [], stateJson: hookState(state, status), runtimeHooks: false,
@@ -126,7 +128,7 @@ export function execInContainer(ctx: Context, o: ExecOptions): number {
   const cg = cgroupOf(state);
   const launched = launchInit({
     joinFds, cloneFlags: 0, protectExe: true, enterContainerRoot: namespaces.some((n) => n.type === "mount"),
-    inheritFds: [...preservedFds(plan.preserveFds), ...(consoleSocketFd >= 0 ? [consoleSocketFd] : [])],
+    inheritFds: [...preserved, ...(consoleSocketFd >= 0 ? [consoleSocketFd] : [])],
   }, plan, {
     onSpawned: (pid) => {
       cleanup.add("exec process", () => killAndReap(pid));
