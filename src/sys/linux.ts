@@ -46,10 +46,12 @@ export const MS = {
   SHARED: 1 << 20, RELATIME: 1 << 21, STRICTATIME: 1 << 24, LAZYTIME: 1 << 25,
 } as const;
 
+// aarch64 swaps O_DIRECTORY/O_NOFOLLOW with O_DIRECT/O_LARGEFILE (arch/arm64/include/uapi/asm/fcntl.h):
+// x86's values there would silently drop O_NOFOLLOW.
 export const O = {
   RDONLY: 0, WRONLY: 1, RDWR: 2, CREAT: 0o100, EXCL: 0o200, NOCTTY: 0o400, TRUNC: 0o1000,
-  APPEND: 0o2000, NONBLOCK: 0o4000, DIRECTORY: 0o200000, NOFOLLOW: 0o400000, CLOEXEC: 0o2000000,
-  PATH: 0o10000000,
+  APPEND: 0o2000, NONBLOCK: 0o4000, DIRECTORY: arm ? 0o40000 : 0o200000, NOFOLLOW: arm ? 0o100000 : 0o400000,
+  CLOEXEC: 0o2000000, PATH: 0o10000000,
 } as const;
 
 export const CLONE = {
