@@ -3,7 +3,7 @@
 // so this checks them against the host kernel (6.x). Full v2 enforcement: cgroups-v2.test.ts in the VM.
 import { describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
-import { deviceFilterCount } from "../../src/cgroups/v2/bpf.ts";
+import { deviceFilterCount } from "../../src/sys/bpf.ts";
 import { deviceScenario, freezeScenario, newCgroup, spawnIn, withCgroup } from "./cgroups-scenarios.ts";
 
 const UNIFIED = "/sys/fs/cgroup/unified";

@@ -4,7 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { cgroupVersion } from "../../src/cgroups/manager.ts";
-import { deviceFilterCount } from "../../src/cgroups/v2/bpf.ts";
+import { deviceFilterCount } from "../../src/sys/bpf.ts";
 import { defineEnforcementTests, newCgroup, withCgroup } from "./cgroups-scenarios.ts";
 
 // Fail loudly, never skip: a host without cgroup v2 controllers must run this through run-in-vm.

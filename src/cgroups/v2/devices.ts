@@ -1,6 +1,6 @@
 // cgroup v2 devices: no files, an eBPF BPF_PROG_TYPE_CGROUP_DEVICE program attached to the directory.
 import type { Controller } from "../controller.ts";
-import { setDeviceFilter } from "./bpf.ts";
+import { setDeviceFilter } from "../../sys/bpf.ts";
 import { deviceFilterInstructions, encodeInstructions } from "./devicefilter.ts";
 import { CgroupError } from "../files.ts";
 

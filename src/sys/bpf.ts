@@ -1,35 +1,22 @@
 // bpf(2) for the device filter: load a BPF_PROG_TYPE_CGROUP_DEVICE program and make it the one
 // attached to a cgroup directory (attach the new one first, then detach the old ones, so the cgroup
-// is never without a filter). Through libc's syscall(); bun:ffi has no bpf().
+// is never without a filter). Through libc's syscall(); glibc has no bpf() wrapper.
 import { ptr } from "bun:ffi";
-import { errno, libc } from "../../../ffi/libc.ts";
-import { SysError } from "../../sys/errors.ts";
+import { check, close, cstr, NR, O, open, syscall } from "./linux.ts";
 
-const SYS_bpf = process.arch === "arm64" ? 280 : 321;
 const BPF_PROG_LOAD = 5, BPF_PROG_ATTACH = 8, BPF_PROG_DETACH = 9, BPF_PROG_GET_FD_BY_ID = 13, BPF_PROG_QUERY = 16;
 const BPF_PROG_TYPE_CGROUP_DEVICE = 15;
 const BPF_CGROUP_DEVICE = 6;
 const BPF_F_ALLOW_MULTI = 2;
-const O_RDONLY = 0, O_CLOEXEC = 0o2000000, O_DIRECTORY = process.arch === "arm64" ? 0o40000 : 0o200000;
 const ATTR_SIZE = 128; // zero tail beyond what the kernel knows is accepted
 
-function bpf(cmd: number, attr: Uint8Array, what: string, subject: string): number {
-  const result = Number(libc.syscall(SYS_bpf, cmd, ptr(attr), ATTR_SIZE, 0, 0, 0));
-  if (result < 0) throw new SysError(what, errno(), subject);
-  return result;
-}
+const bpf = (cmd: number, attr: Uint8Array, what: string, subject: string): number =>
+  check(syscall(NR.bpf, cmd, ptr(attr), ATTR_SIZE), what, subject);
 
-const cString = (s: string) => Buffer.from(`${s}\0`);
-
-function openCgroupDir(dir: string): number {
-  const path = cString(dir);
-  const fd = libc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-  if (fd < 0) throw new SysError("open", errno(), dir);
-  return fd;
-}
+const openCgroupDir = (dir: string) => open(dir, O.RDONLY | O.DIRECTORY | O.CLOEXEC);
 
 function loadDeviceProgram(instructions: Uint8Array): number {
-  const license = cString("Apache");
+  const license = cstr("Apache");
   const log = new Uint8Array(64 * 1024);
   const attr = new Uint8Array(ATTR_SIZE);
   const view = new DataView(attr.buffer);
@@ -86,19 +73,19 @@ export function setDeviceFilter(dir: string, instructions: Uint8Array): void {
     try {
       attachOrDetach(BPF_PROG_ATTACH, cgroupFd, programFd, BPF_F_ALLOW_MULTI, dir);
     } finally {
-      libc.close(programFd); // the attachment keeps the program alive
+      close(programFd); // the attachment keeps the program alive
     }
     for (const id of old) {
       const oldFd = programFdById(id);
-      try { attachOrDetach(BPF_PROG_DETACH, cgroupFd, oldFd, 0, dir); } finally { libc.close(oldFd); }
+      try { attachOrDetach(BPF_PROG_DETACH, cgroupFd, oldFd, 0, dir); } finally { close(oldFd); }
     }
   } finally {
-    libc.close(cgroupFd);
+    close(cgroupFd);
   }
 }
 
 /** How many device programs are attached directly to `dir` (for tests and diagnostics). */
 export function deviceFilterCount(dir: string): number {
   const cgroupFd = openCgroupDir(dir);
-  try { return attachedProgramIds(cgroupFd, dir).length; } finally { libc.close(cgroupFd); }
+  try { return attachedProgramIds(cgroupFd, dir).length; } finally { close(cgroupFd); }
 }
