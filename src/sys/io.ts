@@ -3,28 +3,19 @@
 import { renameSync, rmSync } from "node:fs";
 import { errno, libc } from "../../ffi/libc.ts";
 import { SysError } from "./errors.ts";
-import { check } from "./linux.ts";
-
-const AF_UNIX = 1, SOCK_STREAM = 1, SOCK_CLOEXEC = 0o2000000;
-
-function sockaddr(path: string): Buffer {
-  if (Buffer.byteLength(path) > 107) throw new SysError("bind", 36 /* ENAMETOOLONG */, path);
-  const addr = Buffer.alloc(110);
-  addr.writeUInt16LE(AF_UNIX, 0);
-  addr.write(path, 2);
-  return addr;
-}
+import { AF_UNIX, check, SOCK_CLOEXEC, SOCK_STREAM, socket, unixAddress } from "./linux.ts";
 
 /**
  * Listen on `path`. The socket is bound and listening under a temporary name and then renamed,
  * so whoever sees `path` exist can connect at once (no ECONNREFUSED window).
  */
 export function listenUnix(path: string, backlog = 16): number {
-  const fd = check(libc.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), "socket", path);
+  const fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, path);
   const tmp = `${path}.${process.pid}.tmp`;
   try {
     rmSync(tmp, { force: true });
-    check(libc.bind(fd, sockaddr(tmp), 110), "bind", tmp);
+    const addr = unixAddress(tmp, "bind");
+    check(libc.bind(fd, addr, addr.length), "bind", tmp);
     check(libc.listen(fd, backlog), "listen", tmp);
     renameSync(tmp, path);
   } catch (e) {

@@ -225,14 +225,24 @@ export function recvFd(sock: number): { data: Buffer; fd: number } {
   return { data: Buffer.from(data.subarray(0, n)), fd };
 }
 
+export const AF_UNIX = 1, SOCK_STREAM = 1, SOCK_CLOEXEC = 0o2000000;
+
+export const socket = (domain: number, type: number, subject = "") => check(libc.socket(domain, type, 0), "socket", subject);
+
+/** struct sockaddr_un for `path`; `call` names the operation in the ENAMETOOLONG error. */
+export function unixAddress(path: string, call: string): Buffer {
+  if (Buffer.byteLength(path) > 107) throw new SysError(call, 36 /* ENAMETOOLONG */, path);
+  const addr = Buffer.alloc(110);
+  addr.writeUInt16LE(AF_UNIX, 0);
+  addr.write(path, 2);
+  return addr;
+}
+
 /** Connect a unix stream socket; returns the fd. */
 export function connectUnix(path: string): number {
-  const fd = check(libc.socket(1 /* AF_UNIX */, 1 | 0o2000000 /* SOCK_STREAM|CLOEXEC */, 0), "socket", path);
-  const addr = Buffer.alloc(110);
-  addr.writeUInt16LE(1, 0);
-  if (Buffer.byteLength(path) > 107) throw new SysError("connect", 36 /* ENAMETOOLONG */, path);
-  addr.write(path, 2);
-  if (libc.connect(fd, addr, 110) === -1) {
+  const addr = unixAddress(path, "connect");
+  const fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, path);
+  if (libc.connect(fd, addr, addr.length) === -1) {
     const e = errno();
     libc.close(fd);
     throw new SysError("connect", e, path);
@@ -240,5 +250,5 @@ export function connectUnix(path: string): number {
   return fd;
 }
 
-export const ioctl = (fd: number, request: number, arg: ArrayBufferView | null) =>
-  check(libc.ioctl(fd, request, arg as never), "ioctl", `0x${request.toString(16)}`);
+export const ioctl = (fd: number, request: number, arg: ArrayBufferView | null, subject = `0x${request.toString(16)}`) =>
+  check(libc.ioctl(fd, request, arg as never), "ioctl", subject);
