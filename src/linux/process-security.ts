@@ -15,7 +15,7 @@
 //
 // Every step works on the calling thread where the kernel keeps the state per thread (see
 // sys/process.ts): call them all on the JS thread that calls execve.
-import { ConfigError, during } from "../sys/errors.ts";
+import { step } from "../sys/errors.ts";
 import type { ProcessSys } from "../sys/process.ts";
 import { linuxProcessSys } from "../sys/process.ts";
 import {
@@ -57,21 +57,16 @@ const PR_SET_PDEATHSIG = 1;
 
 /** rlimits, oom_score_adj, umask: while init still holds every capability. */
 export function prepareProcess(sys: ProcessSys, proc: ProcessSecurity, rlimitsSetByParent = false) {
-  if (!rlimitsSetByParent) field("process.rlimits", () => applyRlimits(sys, proc.rlimits));
-  field("process.oomScoreAdj", () => applyOomScoreAdj(sys, proc.oomScoreAdj));
-  field("process.user.umask", () => applyUmask(sys, proc.user?.umask));
+  if (!rlimitsSetByParent) step("process.rlimits", () => applyRlimits(sys, proc.rlimits));
+  step("process.oomScoreAdj", () => applyOomScoreAdj(sys, proc.oomScoreAdj));
+  step("process.user.umask", () => applyUmask(sys, proc.user?.umask));
 }
 
 /** no_new_privs, scheduler, I/O priority (runc: right before syncParentReady). */
 export function restrictProcess(sys: ProcessSys, proc: ProcessSecurity) {
-  field("process.noNewPrivileges", () => applyNoNewPrivileges(sys, proc.noNewPrivileges));
-  field("process.scheduler", () => applyScheduler(sys, proc.scheduler));
-  field("process.ioPriority", () => applyIoPriority(sys, proc.ioPriority));
-}
-
-/** Errors name the config field they come from; a ConfigError already does. */
-function field(name: string, apply: () => void) {
-  try { apply(); } catch (e) { throw e instanceof ConfigError ? e : during(name, e); }
+  step("process.noNewPrivileges", () => applyNoNewPrivileges(sys, proc.noNewPrivileges));
+  step("process.scheduler", () => applyScheduler(sys, proc.scheduler));
+  step("process.ioPriority", () => applyIoPriority(sys, proc.ioPriority));
 }
 
 /**

@@ -2,7 +2,7 @@
 // process-security.ts (runc's order), the keyring, cwd, and the seccomp filter — loaded before
 // the user switch when no_new_privs is off (it needs CAP_SYS_ADMIN), else right before execve.
 import type { Process } from "../spec/types.ts";
-import { during } from "../sys/errors.ts";
+import { step } from "../sys/errors.ts";
 import * as sys from "../sys/linux.ts";
 import { linuxProcessSys as psys } from "../sys/process.ts";
 import { applyLsm } from "./lsm.ts";
@@ -26,10 +26,6 @@ export interface PreparedProcess {
   /** Runs right before execve (after the exec.fifo wait): the late seccomp load. */
   beforeExec: () => void;
 }
-
-const step = <T>(what: string, fn: () => T): T => {
-  try { return fn(); } catch (e) { throw during(what, e); }
-};
 
 export function applyProcess(proc: Process, opts: ProcessOptions): PreparedProcess {
   if (!opts.noNewKeyring) joinSessionKeyring();

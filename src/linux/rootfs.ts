@@ -4,7 +4,7 @@
 // read-only paths and a read-only root. Runs in init, in the container's mount namespace.
 import { chmodSync, existsSync, fstatSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync } from "node:fs";
 import type { Mount } from "../spec/types.ts";
-import { during, RuntimeError, SysError } from "../sys/errors.ts";
+import { RuntimeError, step, SysError } from "../sys/errors.ts";
 import * as sys from "../sys/linux.ts";
 import { MS } from "../sys/linux.ts";
 import { mkdirat, openat2, RESOLVE, symlinkat, unlinkat } from "../sys/in-root.ts";
@@ -427,8 +427,4 @@ function maskPath(path: string, mountLabel?: string) {
   try { st = statSync(path); } catch { return; } // missing: skipped, like runc
   if (st.isDirectory()) sys.mount("tmpfs", path, "tmpfs", MS.RDONLY, mountLabel ? `context="${mountLabel}"` : undefined);
   else sys.mount("/dev/null", path, null, MS.BIND);
-}
-
-function step(what: string, fn: () => void) {
-  try { fn(); } catch (e) { throw during(what, e); }
 }

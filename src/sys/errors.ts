@@ -26,3 +26,8 @@ export class ContainerError extends RuntimeError {
 /** Prefix the step that was running: `during("mount /proc", e)`. */
 export const during = (step: string, cause: unknown) =>
   new RuntimeError(`${step}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+
+/** Run `fn`; its error comes back prefixed with `what` (a ConfigError already names its field). */
+export function step<T>(what: string, fn: () => T): T {
+  try { return fn(); } catch (e) { throw e instanceof ConfigError ? e : during(what, e); }
+}
