@@ -10,9 +10,9 @@
 // broadcast), as the kernel's credentials are per thread too.
 import { readFileSync, writeFileSync } from "node:fs";
 import { ptr } from "bun:ffi";
-import { errno, libc } from "../../ffi/libc.ts";
+import { libc } from "../../ffi/libc.ts";
 import { SysError } from "./errors.ts";
-import { NR, syscall } from "./linux.ts";
+import { check, NR, syscall } from "./linux.ts";
 
 export interface CapabilityState {
   effective: bigint;
@@ -61,11 +61,6 @@ const CAP_V3 = 0x20080522; // _LINUX_CAPABILITY_VERSION_3: two 32-bit words per 
 const IOPRIO_WHO_PROCESS = 1;
 const SCHED_ATTR_SIZE = 56; // SCHED_ATTR_SIZE_VER1, as runc (unix.SizeofSchedAttr)
 
-const checked = (ret: number, call: string, subject = "") => {
-  if (ret === -1) throw new SysError(call, errno(), subject);
-  return ret;
-};
-
 const low32 = (mask: bigint) => Number(mask & 0xffffffffn);
 const high32 = (mask: bigint) => Number((mask >> 32n) & 0xffffffffn);
 
@@ -82,13 +77,13 @@ function fsCall<T>(call: string, path: string, run: () => T): T {
 
 export const linuxProcessSys: ProcessSys = {
   prctl(option, arg2, arg3, subject) {
-    return checked(libc.prctl(option, arg2, arg3, 0, 0), "prctl", subject);
+    return check(libc.prctl(option, arg2, arg3, 0, 0), "prctl", subject);
   },
 
   capget() {
     const header = new Uint32Array([CAP_V3, 0]);
     const data = new Uint32Array(6); // [effective, permitted, inheritable] × 2 words
-    checked(syscall(NR.capget, ptr(header), ptr(data)), "capget");
+    check(syscall(NR.capget, ptr(header), ptr(data)), "capget");
     const join = (i: number) => BigInt(data[i]!) | (BigInt(data[i + 3]!) << 32n);
     return { effective: join(0), permitted: join(1), inheritable: join(2) };
   },
@@ -100,7 +95,7 @@ export const linuxProcessSys: ProcessSys = {
       high32(effective), high32(permitted), high32(inheritable),
     ]);
     const subject = `effective=${hex(effective)} permitted=${hex(permitted)} inheritable=${hex(inheritable)}`;
-    checked(syscall(NR.capset, ptr(header), ptr(data)), "capset", subject);
+    check(syscall(NR.capset, ptr(header), ptr(data)), "capset", subject);
   },
 
   lastCap() {
@@ -117,11 +112,11 @@ export const linuxProcessSys: ProcessSys = {
 
   setgroups(gids) {
     const list = new Uint32Array(gids.length ? gids : [0]);
-    checked(libc.setgroups(gids.length, ptr(list)), "setgroups", gids.join(","));
+    check(libc.setgroups(gids.length, ptr(list)), "setgroups", gids.join(","));
   },
 
   setresgid(gid) {
-    checked(libc.setresgid(gid, gid, gid), "setresgid", String(gid));
+    check(libc.setresgid(gid, gid, gid), "setresgid", String(gid));
   },
 
   setresuid(uid) {
@@ -129,17 +124,17 @@ export const linuxProcessSys: ProcessSys = {
     // finds the user at RLIMIT_NPROC, and execve then fails with EAGAIN. glibc's broadcast changes
     // the calling thread last, after Bun's other threads already count for the user (rlimit NPROC 1
     // failed; runc's Go changes the calling thread first). Its uid then no longer changes.
-    checked(syscall(NR.setresuid, uid, uid, uid), "setresuid", String(uid));
-    checked(libc.setresuid(uid, uid, uid), "setresuid", String(uid));
+    check(syscall(NR.setresuid, uid, uid, uid), "setresuid", String(uid));
+    check(libc.setresuid(uid, uid, uid), "setresuid", String(uid));
   },
 
   prlimit(pid, resource, soft, hard, subject) {
     const limits = new BigUint64Array([soft, hard]);
-    checked(syscall(NR.prlimit64, pid, resource, ptr(limits), 0), "prlimit64", subject);
+    check(syscall(NR.prlimit64, pid, resource, ptr(limits), 0), "prlimit64", subject);
   },
 
   ioprioSet(ioprio) {
-    checked(syscall(NR.ioprio_set, IOPRIO_WHO_PROCESS, 0, ioprio), "ioprio_set", String(ioprio));
+    check(syscall(NR.ioprio_set, IOPRIO_WHO_PROCESS, 0, ioprio), "ioprio_set", String(ioprio));
   },
 
   schedSetattr(attr) {
@@ -155,16 +150,16 @@ export const linuxProcessSys: ProcessSys = {
     view.setBigUint64(40, attr.period, true);
     // sched_util_min/max (48, 52) stay 0: only read with SCHED_FLAG_UTIL_CLAMP_*
     const bytes = new Uint8Array(buf);
-    checked(syscall(NR.sched_setattr, 0, ptr(bytes), 0), "sched_setattr", `policy ${attr.policy}`);
+    check(syscall(NR.sched_setattr, 0, ptr(bytes), 0), "sched_setattr", `policy ${attr.policy}`);
   },
 
   personality(persona) {
-    checked(libc.personality(persona), "personality", `0x${persona.toString(16)}`);
+    check(libc.personality(persona), "personality", `0x${persona.toString(16)}`);
   },
 
   parentDeathSignal() {
     const signal = new Int32Array(1);
-    checked(libc.prctl(2 /* PR_GET_PDEATHSIG */, ptr(signal), 0, 0, 0), "prctl", "PR_GET_PDEATHSIG");
+    check(libc.prctl(2 /* PR_GET_PDEATHSIG */, ptr(signal), 0, 0, 0), "prctl", "PR_GET_PDEATHSIG");
     return signal[0]!;
   },
 
