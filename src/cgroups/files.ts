@@ -72,10 +72,6 @@ export function parseCgroupNumber(text: string, what = "value"): number {
 export const readNumber = (dir: string, file: string): number =>
   parseCgroupNumber(readCgroupFile(dir, file), file);
 
-/** Read a number if the file exists (optional kernel features), else undefined. */
-export const readOptionalNumber = (dir: string, file: string): number | undefined =>
-  hasCgroupFile(dir, file) ? readNumber(dir, file) : undefined;
-
 /** "key value" lines (memory.stat, cpu.stat, memory.events, pids.events…). */
 export function parseFlatKeyed(text: string, what = "file"): Record<string, number> {
   const out: Record<string, number> = {};

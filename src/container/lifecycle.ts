@@ -1,5 +1,5 @@
 // start, state, kill, delete: the OCI lifecycle after create (runtime.md "Operations").
-import { existsSync, readFileSync, readSync, rmSync } from "node:fs";
+import { existsSync, readSync, rmSync } from "node:fs";
 import { runHooksWarning } from "../linux/hooks.ts";
 import { initAlive, notExist, ociState, type Status, type StoredState } from "../state/store.ts";
 import { RuntimeError } from "../sys/errors.ts";
@@ -131,7 +131,3 @@ export function containerPids(state: StoredState): number[] {
   if (cg?.exists()) return cg.pids().sort((a, b) => a - b);
   return initAlive(state) ? [state.pid] : [];
 }
-
-export const readProcCmdline = (pid: number) => {
-  try { return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean).join(" "); } catch { return ""; }
-};

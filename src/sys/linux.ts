@@ -1,6 +1,6 @@
 // The narrow syscall layer: every libc call of the runtime goes through here and throws a
 // SysError naming the call, errno and path. Only this module (and ffi/) touches bun:ffi.
-import { ptr, read } from "bun:ffi";
+import { ptr } from "bun:ffi";
 import { errno, libc } from "../../ffi/libc.ts";
 import { SysError } from "./errors.ts";
 
@@ -181,8 +181,6 @@ export function seccompSetModeFilter(program: Uint8Array, flags: number): number
 export function cloexecFrom(from: number) {
   check(syscall(NR.close_range, from, 0xffffffff, 4 /* CLOSE_RANGE_CLOEXEC */), "close_range");
 }
-
-export const readI32 = (p: number, off = 0) => read.i32(p, off);
 
 /** mount_setattr(AT_RECURSIVE): the recursive rro/rnosuid/… attributes. */
 export function mountSetattr(path: string, set: number, clear: number) {

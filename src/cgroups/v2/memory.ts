@@ -3,7 +3,7 @@
 import { isMemorySet } from "../common.ts";
 import type { Controller } from "../controller.ts";
 import { limitToV2, memorySwapToV2 } from "../convert.ts";
-import { CgroupError, errnoOf, hasCgroupFile, readCgroupFile, readFlatKeyed, readNumber, writeCgroupFile } from "../files.ts";
+import { CgroupError, errnoOf, hasCgroupFile, readFlatKeyed, readNumber, writeCgroupFile } from "../files.ts";
 import type { MemoryEntry } from "../types.ts";
 
 const F = "linux.resources.memory";
@@ -67,5 +67,3 @@ export const memory: Controller = {
 /** OOM kills so far: memory.events "oom_kill". */
 export const v2OomKills = (dir: string): number =>
   hasCgroupFile(dir, "memory.events") ? readFlatKeyed(dir, "memory.events").oom_kill ?? 0 : 0;
-
-export const memoryEventsText = (dir: string) => readCgroupFile(dir, "memory.events");

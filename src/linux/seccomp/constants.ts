@@ -16,7 +16,6 @@ export const SECCOMP_RET = {
   LOG: 0x7ffc0000,
   ALLOW: 0x7fff0000,
 } as const;
-export const SECCOMP_RET_ACTION_FULL = 0xffff0000;
 export const SECCOMP_RET_DATA = 0x0000ffff;
 
 export const SECCOMP_SET_MODE_FILTER = 1;
