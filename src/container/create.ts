@@ -152,8 +152,9 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
   const fifoFd = sys.open(fifo, O.PATH | O.CLOEXEC);
   cleanup.add("fifo fd", () => sys.close(fifoFd));
 
-  const ns = namespaceFds(spec.linux?.namespaces ?? [], cleanup);
-  const userns = (ns.cloneFlags & CLONE.NEWUSER) !== 0 || (spec.linux?.namespaces ?? []).some((n) => n.type === "user");
+  const namespaces = spec.linux?.namespaces ?? [];
+  const ns = namespaceFds(namespaces, cleanup);
+  const userns = namespaces.some((n) => n.type === "user"); // new or joined
 
   const cgroup = openCgroup(ctx, spec, id, cleanup);
 
@@ -182,7 +183,7 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
     readonlyPaths: spec.linux?.readonlyPaths ?? [],
     noPivot: opts.noPivot ?? false,
     userns,
-    cgroupns: ns.newCgroupns || (spec.linux?.namespaces ?? []).some((n) => n.type === "cgroup"),
+    cgroupns: namespaces.some((n) => n.type === "cgroup"),
     mountLabel: spec.linux?.mountLabel,
   };
   const hooks = spec.hooks ?? {};
@@ -191,7 +192,7 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
     // foreground run proxies the pty: it starts with our terminal's size
     process: proc.terminal && opts.consoleFd !== undefined && !proc.consoleSize ? { ...proc, consoleSize: callerWindowSize() } : proc,
     hostname: spec.hostname, domainname: spec.domainname, sysctl: spec.linux?.sysctl,
-    loopbackUp: (spec.linux?.namespaces ?? []).some((n) => n.type === "network" && !n.path),
+    loopbackUp: namespaces.some((n) => n.type === "network" && !n.path),
     unshareCgroupns: ns.newCgroupns, fifoFd, consoleSocketFd, preserveFds: preserved.length,
     noNewKeyring: opts.noNewKeyring ?? false, userns, personality: spec.linux?.personality,
     seccomp: seccomp && { program: Buffer.from(seccomp.program).toString("base64"), flags: seccomp.flags },
