@@ -108,10 +108,13 @@ export function destroy(ctx: Context, state: StoredState, status: Status) {
     if (status === "paused") cg?.thaw();
     killAndReap(state.pid);
   }
-  // Without its own pid namespace the container's other processes outlive init: kill them too.
+  // Without its own pid namespace the container's other processes outlive init: kill them too
+  // (runc's signalAllProcesses). With one, the kernel killed them with init; whatever is left in
+  // the cgroup belongs to someone sharing cgroupsPath and is not ours to kill.
+  const ownPidns = (state.spec.linux?.namespaces ?? []).some((n) => n.type === "pid" && !n.path);
   if (cg?.exists()) {
     try {
-      if (cg.pids().length) {
+      if (!ownPidns && cg.pids().length) {
         cg.killAll(9);
         const deadline = Date.now() + 5000;
         while (cg.pids().length && Date.now() < deadline) Bun.sleepSync(5);
