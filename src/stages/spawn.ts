@@ -3,8 +3,7 @@
 import { dlopen, FFIType, ptr } from "bun:ffi";
 import { readFileSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { RuntimeError, SysError } from "../sys/errors.ts";
-import { clearCloexec, close, cstr, NR, O, open, socketpair, syscall, waitpid, WNOHANG } from "../sys/linux.ts";
-import { errno, libc } from "../../ffi/libc.ts";
+import { clearCloexec, close, cstr, kill, memfdCreate, O, open, socketpair, waitpid, WNOHANG } from "../sys/linux.ts";
 import { Channel } from "./channel.ts";
 import { ROOT_FD_ENV } from "./protocol.ts";
 // Built by scripts/build.ts; `bun build --compile` embeds both.
@@ -34,13 +33,8 @@ export function loadHelper(): HelperFn {
     return helper;
   }
   const bytes = readFileSync(helperSo);
-  const fd = syscall(NR.memfd_create, ptr(cstr("minidocker-helper")), 1 /* MFD_CLOEXEC */);
-  if (fd < 0) throw new SysError("memfd_create", errno(), "helper");
-  for (let off = 0; off < bytes.length; ) {
-    const n = Number(libc.write(fd, bytes.subarray(off), bytes.length - off));
-    if (n <= 0) throw new SysError("write", errno(), "helper memfd");
-    off += n;
-  }
+  const fd = memfdCreate("minidocker-helper");
+  for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
   helper = dlopen(`/proc/self/fd/${fd}`, symbols).symbols.md_spawn as HelperFn;
   return helper;
 }
@@ -151,7 +145,7 @@ export function spawnInit(req: SpawnRequest): Spawned {
       throw new RuntimeError(`unexpected record ${type} from the clone helper`);
     }
   } catch (e) {
-    try { libc.kill(first, 9); waitpid(first, WNOHANG); } catch {}
+    try { kill(first, 9); waitpid(first, WNOHANG); } catch {}
     close(parentEnd);
     throw e;
   }
