@@ -76,7 +76,11 @@ extern long syscall(long number, ...);
 #define MS_SLAVE (1 << 19)
 #define O_WRONLY 1
 #define O_PATH 010000000
+#if defined(__aarch64__)
+#define O_DIRECTORY 040000 /* the generic value; x86's 0200000 means O_DIRECT here */
+#else
 #define O_DIRECTORY 0200000
+#endif
 #define O_CLOEXEC 02000000
 #define AT_FDCWD -100
 #define AT_EMPTY_PATH 0x1000
