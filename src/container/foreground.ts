@@ -33,7 +33,9 @@ export const becomeSubreaper = () => sys.prctl(PR.SET_CHILD_SUBREAPER, 1);
  */
 export function foregroundConsole(ownConsole: boolean) {
   // with --console-socket the master goes there: we only wait and forward signals
-  const [ours, theirs] = ownConsole ? sys.socketpair() : [-1, undefined];
+  // Above the low fds: made before create/exec check which fds the caller preserves
+  // (--preserve-fds, LISTEN_FDS count from 3), ours must never pass for one of them.
+  const [ours, theirs] = ownConsole ? sys.socketpair().map((fd) => sys.moveFdAbove(fd, 512)) : [-1, undefined];
   const forwarder = new SignalForwarder();
   let attached = false, tty: PtyProxy | undefined;
   /** Once init is ready: take the pty master if it sent one; our terminal goes raw at once. */

@@ -108,6 +108,13 @@ export function socketpair(): [number, number] {
   return [fds[0]!, fds[1]!];
 }
 
+/** Move an fd to the lowest free number >= min (close-on-exec), closing the original. */
+export function moveFdAbove(fd: number, min: number): number {
+  const moved = check(syscall(arm ? 25 : 72, fd, 1030 /* F_DUPFD_CLOEXEC */, min), "fcntl F_DUPFD_CLOEXEC", String(fd));
+  libc.close(fd);
+  return moved;
+}
+
 export function clearCloexec(fd: number) {
   // fcntl(F_SETFD, 0) through syscall: fcntl is variadic in libc
   check(syscall(arm ? 25 : 72, fd, 2 /* F_SETFD */, 0), "fcntl F_SETFD", String(fd));
