@@ -83,13 +83,36 @@ export function prepareRootfs(plan: RootfsPlan) {
   }
 }
 
+/** One line of /proc/self/mountinfo, paths unescaped (`\040` → space). */
+export interface MountinfoEntry {
+  root: string;
+  mountPoint: string;
+  options: string[];      // per-mount options (ro, nosuid, …)
+  optional: string;       // shared:N master:N …
+  fstype: string;
+  superOptions: string[];
+}
+
+/** The one mountinfo parser of this module (proc(5): root, mount point, options, optional…, "-", type, source, super options). */
+export function parseMountinfo(text = readFileSync("/proc/self/mountinfo", "utf8")): MountinfoEntry[] {
+  const entries: MountinfoEntry[] = [];
+  for (const line of text.split("\n")) {
+    const f = line.split(" ");
+    const dash = f.indexOf("-");
+    if (dash < 6) continue;
+    entries.push({
+      root: unescapeMountinfo(f[3]!), mountPoint: unescapeMountinfo(f[4]!), options: f[5]!.split(","),
+      optional: f.slice(6, dash).join(" "), fstype: f[dash + 1] ?? "", superOptions: (f[dash + 3] ?? "").split(","),
+    });
+  }
+  return entries;
+}
+
 function makeParentMountPrivate(rootfs: string) {
   let parent = "", optional = "";
-  for (const line of readFileSync("/proc/self/mountinfo", "utf8").trim().split("\n")) {
-    const f = line.split(" ");
-    const point = unescapeMountinfo(f[4]!);
-    const under = point === "/" || rootfs === point || rootfs.startsWith(`${point}/`);
-    if (under && point.length >= parent.length) { parent = point; optional = f.slice(6, f.indexOf("-")).join(" "); }
+  for (const m of parseMountinfo()) {
+    const under = m.mountPoint === "/" || rootfs === m.mountPoint || rootfs.startsWith(`${m.mountPoint}/`);
+    if (under && m.mountPoint.length >= parent.length) { parent = m.mountPoint; optional = m.optional; }
   }
   if (/(^| )shared:/.test(optional)) sys.mount(null, parent, null, MS.PRIVATE);
 }
@@ -261,7 +284,7 @@ function checkProcMount(rootfs: string, dest: string, source: string) {
 }
 
 function isProcFs(path: string): boolean {
-  try { return readFileSync("/proc/self/mountinfo", "utf8").split("\n").some((l) => l.split(" ")[4] === path && l.includes(" - proc ")); } catch { return false; }
+  try { return parseMountinfo().some((m) => m.mountPoint === path && m.fstype === "proc"); } catch { return false; }
 }
 
 /**
@@ -271,11 +294,10 @@ function isProcFs(path: string): boolean {
 function lockedFlags(dest: string, userns: boolean): number {
   if (!userns) return 0;
   let flags = 0;
-  for (const line of readFileSync("/proc/self/mountinfo", "utf8").trim().split("\n")) {
-    const f = line.split(" ");
-    if (f[4] !== dest) continue;
+  for (const m of parseMountinfo()) {
+    if (m.mountPoint !== dest) continue;
     flags = 0; // the last mount on a path is the visible one
-    for (const opt of f[5]!.split(",")) flags |= MOUNTINFO_FLAGS[opt] ?? 0;
+    for (const opt of m.options) flags |= MOUNTINFO_FLAGS[opt] ?? 0;
   }
   return flags;
 }
@@ -342,16 +364,14 @@ export interface CgroupV1Hierarchy { mountPoint: string; root: string; subsystem
 export function cgroupV1Hierarchies(mountinfo: string): CgroupV1Hierarchy[] {
   const found: CgroupV1Hierarchy[] = [];
   const seen = new Set<string>();
-  for (const line of mountinfo.split("\n")) {
-    const f = line.split(" ");
-    const dash = f.indexOf("-");
-    if (dash < 0 || f[dash + 1] !== "cgroup") continue;
-    const subsystems = (f[dash + 3] ?? "").split(",").filter((o) =>
+  for (const m of parseMountinfo(mountinfo)) {
+    if (m.fstype !== "cgroup") continue;
+    const subsystems = m.superOptions.filter((o) =>
       o.startsWith("name=") || !["rw", "ro", "nosuid", "nodev", "noexec", "relatime", "xattr", "noprefix", "clone_children", "cpuset_v2_mode"].includes(o) && !o.includes("="));
     const key = subsystems.join(",");
     if (seen.has(key)) continue; // the same hierarchy mounted twice: the first one, as runc
     seen.add(key);
-    found.push({ mountPoint: unescapeMountinfo(f[4]!), root: unescapeMountinfo(f[3]!), subsystems });
+    found.push({ mountPoint: m.mountPoint, root: m.root, subsystems });
   }
   return found;
 }

@@ -31,3 +31,19 @@ describe("parseMountOptions", () => {
     expect(parseMountOptions(["rrelatime", "rnostrictatime"]).data).toBe("");
   });
 });
+
+describe("parseMountinfo", () => {
+  test("fields, optional tags, super options; \\040 in paths unescaped", async () => {
+    const { parseMountinfo } = await import("../../../src/linux/rootfs.ts");
+    const text = [
+      "36 35 98:0 /mnt1 /mnt/with\\040space rw,nosuid,noexec shared:1 master:2 - ext3 /dev/root rw,errors=continue",
+      "40 25 0:35 / /sys/fs/cgroup/memory rw,nosuid,nodev,noexec,relatime shared:14 - cgroup cgroup rw,memory",
+      "garbage line",
+    ].join("\n");
+    const [a, b, ...rest] = parseMountinfo(text);
+    expect(rest).toEqual([]);
+    expect(a).toEqual({ root: "/mnt1", mountPoint: "/mnt/with space", options: ["rw", "nosuid", "noexec"], optional: "shared:1 master:2", fstype: "ext3", superOptions: ["rw", "errors=continue"] });
+    expect(b!.fstype).toBe("cgroup");
+    expect(b!.superOptions).toEqual(["rw", "memory"]);
+  });
+});
