@@ -2,7 +2,7 @@
 // atomically: temp file, fsync, rename) and exec.fifo while the container is `created`.
 // Mutating commands hold flock(LOCK_EX) on the container's directory and re-read state inside.
 // The status is derived from the live process, guarded against pid reuse by its start time.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import type { Spec } from "../spec/types.ts";
 import { RuntimeError } from "../sys/errors.ts";
 import * as sys from "../sys/linux.ts";
@@ -77,6 +77,15 @@ export class Store {
       throw notExist(id);
     }
     sys.flock(fd, sys.LOCK_EX);
+    // While we waited, the holder may have deleted the container and another `create` made a
+    // new directory of the same id: our lock is then on the old one. Lock only what is there.
+    let current: number | undefined;
+    try { current = statSync(this.dir(id)).ino; } catch {}
+    if (current !== fstatSync(fd).ino) {
+      sys.close(fd);
+      if (current === undefined) throw notExist(id);
+      return this.lock(id);
+    }
     return () => sys.close(fd);
   }
 
