@@ -122,6 +122,29 @@ export function splitArgs(rest: string[], args: ArgsDef): { flagTokens: string[]
   return { flagTokens, positionals: rest.slice(i) };
 }
 
+/**
+ * runc refuses a flag it does not define ("flag provided but not defined"); so do we: an unknown
+ * `--flag value` would otherwise shift `value` into the container id.
+ */
+export function checkKnownFlags(command: string, flagTokens: string[], args: ArgsDef) {
+  const known = new Set(["help", "h"]);
+  const valued = new Set<string>();
+  for (const [name, def] of Object.entries(args)) {
+    const alias = (def as { alias?: string | string[] }).alias;
+    for (const n of [name, ...(Array.isArray(alias) ? alias : alias ? [alias] : [])]) {
+      known.add(n);
+      if (def.type === "boolean") known.add(`no-${n}`);
+      if (def.type === "string" || def.type === "enum") valued.add(n);
+    }
+  }
+  for (let i = 0; i < flagTokens.length; i++) {
+    const token = flagTokens[i]!;
+    const name = token.replace(/^--?/, "").replace(/=.*$/, "");
+    if (!known.has(name)) throw new RuntimeError(`${command}: flag provided but not defined: ${token.replace(/=.*$/, "")}`);
+    if (valued.has(name) && !token.includes("=")) i++; // its value
+  }
+}
+
 /** Every value of a repeatable flag, in order (`-e A -e B`, `--env=A`). */
 export function collect(tokens: string[], names: string[]): string[] {
   const out: string[] = [];
@@ -170,6 +193,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${await renderUsage({ meta: cmd.meta, args: cmd.args })}\n`);
       return 0;
     }
+    checkKnownFlags(command, flagTokens, cmd.args);
     const flags = parseArgs(flagTokens, cmd.args) as Record<string, unknown>;
     return await cmd.run(ctx, { flags, positionals, flagTokens });
   } catch (e) {

@@ -46,3 +46,12 @@ describe("subcommand args", () => {
     expect(splitArgs(["x", "15"], { all: { type: "boolean", alias: "a" } }).positionals).toEqual(["x", "15"]);
   });
 });
+
+describe("unknown subcommand flags", () => {
+  test("are refused like runc, naming the flag; known ones, aliases, --no-X and values pass", async () => {
+    const { checkKnownFlags } = await import("../../../src/cli/index.ts");
+    expect(() => checkKnownFlags("create", ["--bundle", "/b", "--pid-file=/p", "-b", "x", "--no-pivot"], createArgs)).not.toThrow();
+    expect(() => checkKnownFlags("create", ["--bogus", "v"], createArgs)).toThrow("create: flag provided but not defined: --bogus");
+    expect(() => checkKnownFlags("create", ["--bundle", "--bogus"], createArgs)).not.toThrow(); // "--bogus" is the bundle path
+  });
+});
