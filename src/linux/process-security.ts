@@ -8,9 +8,11 @@
 //      CAP_SYS_ADMIN, which switchIdentity may drop
 //   switchIdentity        bounding set, keepcaps, stdio owner, setgroups/setresgid/setresuid,
 //                         clear keepcaps, capset, ambient, restore the parent-death signal
-//   ── seccomp here when noNewPrivileges is true: as late as possible, so the profile need
-//      allow few of init's own calls
-//   applyPersonality      runc sets it right before execve too
+//   (afterSwitch)         init: chdir to process.cwd
+//   applyPersonality
+//   ── (init waits on exec.fifo here)
+//   late(): seccomp here when noNewPrivileges is true: as late as possible, so the profile
+//      need allow few of init's own calls
 //   execve
 //
 // Every step works on the calling thread where the kernel keeps the state per thread (see
@@ -46,6 +48,10 @@ export interface ProcessSecurityOptions {
   personality?: Personality;
   /** Load the seccomp filter; slotted where runc does, by noNewPrivileges. */
   loadSeccomp?: () => void;
+  /** Load it before the user switch even with noNewPrivileges (a NOTIFY listener fd must reach the parent early). */
+  seccompEarly?: boolean;
+  /** Runs right after the user switch (init: chdir to process.cwd, which the user must be able to enter). */
+  afterSwitch?: () => void;
   /** The parent already set the rlimits on init's pid (needed to raise hard limits in a user namespace). */
   rlimitsSetByParent?: boolean;
   /** Chown fds 0-2 to the user (runc fixStdioPermissions); default true. */
@@ -89,18 +95,22 @@ export function switchIdentity(sys: ProcessSys, proc: ProcessSecurity, giveStdio
 }
 
 /**
- * Everything above, in order, with seccomp slotted in. Returns the env the process gets
- * (HOME added from the container's /etc/passwd when missing, resolved before the user switch)
- * and the warnings to log.
+ * Everything above, in order, with seccomp slotted in: before the user switch without
+ * no_new_privs (it needs CAP_SYS_ADMIN then), else in `late()`, which the caller runs right
+ * before execve (init: after the exec.fifo wait). Returns the env the process gets (HOME added
+ * from the container's /etc/passwd when missing, resolved before the user switch) and the
+ * warnings to log. This is the order init runs (src/linux/process.ts).
  */
 export function applyProcessSecurity(proc: ProcessSecurity, options: ProcessSecurityOptions = {}) {
   const sys = options.sys ?? linuxProcessSys;
   const env = envWithHome(sys, proc.env ?? [], proc.user?.uid ?? 0);
   prepareProcess(sys, proc, options.rlimitsSetByParent);
   restrictProcess(sys, proc);
-  if (!proc.noNewPrivileges) options.loadSeccomp?.();
-  const warnings = switchIdentity(sys, proc, options.giveStdio ?? true);
-  if (proc.noNewPrivileges) options.loadSeccomp?.();
-  warnings.push(...applyPersonality(sys, options.personality));
-  return { env, warnings };
+  const early = !proc.noNewPrivileges || options.seccompEarly === true;
+  if (early) options.loadSeccomp?.();
+  const warnings = step("process.user/capabilities", () => switchIdentity(sys, proc, options.giveStdio ?? true));
+  options.afterSwitch?.();
+  warnings.push(...step("linux.personality", () => applyPersonality(sys, options.personality)));
+  const late = () => { if (!early) options.loadSeccomp?.(); };
+  return { env, warnings, late };
 }

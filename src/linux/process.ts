@@ -6,10 +6,9 @@ import { step } from "../sys/errors.ts";
 import * as sys from "../sys/linux.ts";
 import { linuxProcessSys as psys } from "../sys/process.ts";
 import { applyLsm } from "./lsm.ts";
-import { applyPersonality, type Personality } from "./process-attrs.ts";
-import { prepareProcess, restrictProcess, switchIdentity } from "./process-security.ts";
+import type { Personality } from "./process-attrs.ts";
+import { applyProcessSecurity } from "./process-security.ts";
 import { loadSeccomp } from "./seccomp/load.ts";
-import { envWithHome } from "./user.ts";
 
 const SECCOMP_FILTER_FLAG_NEW_LISTENER = 8;
 
@@ -29,12 +28,6 @@ export interface PreparedProcess {
 
 export function applyProcess(proc: Process, opts: ProcessOptions): PreparedProcess {
   if (!opts.noNewKeyring) joinSessionKeyring();
-  // HOME from the container's /etc/passwd, read as root (runc does it before the switch).
-  const env = envWithHome(psys, proc.env ?? [], proc.user?.uid ?? 0);
-  // rlimits: the parent only raised hard limits (impossible from inside a user namespace); the
-  // exact values go in now, after the rootfs, as runc's parent sets them at procReady.
-  prepareProcess(psys, proc, false); // errors name the field (process.rlimits, …)
-  restrictProcess(psys, proc);
   const loadFilter = () => {
     if (!opts.seccomp) return;
     const fd = step("linux.seccomp", () => loadSeccomp(opts.seccomp!.program, opts.seccomp!.flags));
@@ -43,19 +36,22 @@ export function applyProcess(proc: Process, opts: ProcessOptions): PreparedProce
       sys.close(fd);
     }
   };
-  // A notify listener fd must reach the parent while it still waits for us: load early then.
-  const early = !proc.noNewPrivileges || ((opts.seccomp?.flags ?? 0) & SECCOMP_FILTER_FLAG_NEW_LISTENER) !== 0;
-  if (early) loadFilter();
-  const warnings = step("process.user/capabilities", () => switchIdentity(psys, proc));
-  // cwd after the user switch: the user must be able to enter it (runc does the same).
-  step(`process.cwd "${proc.cwd}"`, () => sys.chdir(proc.cwd || "/"));
-  warnings.push(...step("linux.personality", () => applyPersonality(psys, opts.personality)));
+  // rlimits: the parent only raised hard limits (impossible from inside a user namespace); the
+  // exact values go in now, after the rootfs, as runc's parent sets them at procReady.
+  const { env, warnings, late } = applyProcessSecurity(proc, {
+    sys: psys,
+    personality: opts.personality,
+    loadSeccomp: loadFilter,
+    // a NOTIFY listener fd must reach the parent while it still waits for us
+    seccompEarly: ((opts.seccomp?.flags ?? 0) & SECCOMP_FILTER_FLAG_NEW_LISTENER) !== 0,
+    afterSwitch: () => step(`process.cwd "${proc.cwd}"`, () => sys.chdir(proc.cwd || "/")),
+  });
   return {
     warnings,
     env,
     beforeExec: () => {
       applyLsm(proc);
-      if (!early) loadFilter();
+      late();
     },
   };
 }

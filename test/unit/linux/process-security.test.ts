@@ -21,13 +21,15 @@ function sequence(sys: FakeProcessSys, marks: string[]) {
 }
 
 describe("applyProcessSecurity", () => {
-  test("runc's order, seccomp last with noNewPrivileges", () => {
+  test("runc's order, seccomp last (late(), right before execve) with noNewPrivileges", () => {
     const sys = new FakeProcessSys();
     sys.pdeathsig = 9;
     const marks: string[] = [];
     const loadSeccomp = () => marks.push(`seccomp after ${sys.calls.length} calls`);
-    const { env, warnings } = applyProcessSecurity({ ...proc, noNewPrivileges: true },
+    const { env, warnings, late } = applyProcessSecurity({ ...proc, noNewPrivileges: true },
       { sys, loadSeccomp, giveStdio: false, personality: { domain: "LINUX" } });
+    expect(marks).toEqual([]); // not yet: init loads it after the exec.fifo wait
+    late();
     expect(warnings).toEqual([]);
     expect(env).toEqual(["PATH=/bin", "HOME=/"]);
     const calls = sys.calls.length;
@@ -37,14 +39,18 @@ describe("applyProcessSecurity", () => {
       "prctl PR_SET_KEEPCAPS 0", "capset", "prctl PR_CAP_AMBIENT_CLEAR_ALL",
       "prctl PR_CAP_AMBIENT_RAISE CAP_NET_BIND_SERVICE", "prctl PR_SET_PDEATHSIG", "personality",
     ]);
-    expect(marks).toEqual([`seccomp after ${calls - 1} calls`]); // right before personality
+    expect(marks).toEqual([`seccomp after ${calls} calls`]); // after everything, personality included
   });
 
-  test("without noNewPrivileges seccomp comes before the capabilities are dropped", () => {
+  test("without noNewPrivileges (or with seccompEarly) seccomp comes before the capabilities are dropped", () => {
     const sys = new FakeProcessSys();
     const marks: string[] = [];
-    applyProcessSecurity(proc, { sys, giveStdio: false, loadSeccomp: () => marks.push(sys.names().at(-1)!) });
+    applyProcessSecurity(proc, { sys, giveStdio: false, loadSeccomp: () => marks.push(sys.names().at(-1)!) }).late();
     expect(marks).toEqual(["ioprioSet"]);
+    const early = new FakeProcessSys();
+    const earlyMarks: string[] = [];
+    applyProcessSecurity({ ...proc, noNewPrivileges: true }, { sys: early, giveStdio: false, seccompEarly: true, loadSeccomp: () => earlyMarks.push(early.names().at(-1)!) }).late();
+    expect(earlyMarks).toEqual(["ioprioSet"]);
     expect(sys.names()).not.toContain("prctl PR_SET_NO_NEW_PRIVS");
     expect(sys.names()).not.toContain("prctl PR_SET_PDEATHSIG"); // none to restore
   });
