@@ -2,7 +2,7 @@
 // writes logrus's formats, which containerd and podman parse: text
 // `time="…" level=error msg="…"` or JSON `{"level":"error","msg":"…","time":"…"}`.
 import { appendFileSync } from "node:fs";
-import { createConsola, type ConsolaReporter, type LogObject } from "consola/core";
+import type { ConsolaInstance, ConsolaReporter, LogObject } from "consola/core";
 
 export type LogFormat = "text" | "json";
 
@@ -22,7 +22,31 @@ export function formatLine(format: LogFormat, level: string, msg: string, time: 
     : `time=${logrusValue(ts)} level=${level} msg=${logrusValue(msg)}\n`;
 }
 
-export function createLogger(opts: { file?: string; format?: LogFormat; debug?: boolean }) {
+export interface Logger {
+  error(...args: unknown[]): void;
+  warn(...args: unknown[]): void;
+  info(...args: unknown[]): void;
+  debug(...args: unknown[]): void;
+}
+
+/**
+ * The consola instance is made on the first message: most commands log nothing, and loading
+ * consola (core) costs ~1.5 ms of every CLI start (measured in the compiled binary) — paid by
+ * engines on each of their four or so calls per container.
+ */
+export function createLogger(opts: { file?: string; format?: LogFormat; debug?: boolean }): Logger {
+  let instance: ConsolaInstance | undefined;
+  const consola = () => (instance ??= buildConsola(opts));
+  return {
+    error: (...args) => consola().error(...args),
+    warn: (...args) => consola().warn(...args),
+    info: (...args) => consola().info(...args),
+    debug: (...args) => { if (opts.debug) consola().debug(...args); },
+  };
+}
+
+function buildConsola(opts: { file?: string; format?: LogFormat; debug?: boolean }): ConsolaInstance {
+  const { createConsola } = require("consola/core") as typeof import("consola/core");
   const format = opts.format ?? "text";
   const reporter: ConsolaReporter = {
     log(obj: LogObject) {
@@ -34,5 +58,3 @@ export function createLogger(opts: { file?: string; format?: LogFormat; debug?: 
   };
   return createConsola({ level: opts.debug ? 4 : 3, throttle: 0, reporters: [reporter] });
 }
-
-export type Logger = ReturnType<typeof createLogger>;
