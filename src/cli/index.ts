@@ -2,7 +2,7 @@
 // subcommand whose module is loaded only when it runs. Flags of a subcommand end at its first
 // positional (the container id), as with runc's urfave/cli: everything after belongs to the
 // container (`exec web sh -c "ls --help"`). citty parses the flags and renders usage.
-import { type ArgsDef, parseArgs, renderUsage } from "citty";
+import type { ArgsDef } from "citty";
 import { createLogger, type LogFormat } from "../log/logger.ts";
 import { type Context, type GlobalOptions, makeContext } from "../container/context.ts";
 import { RuntimeError } from "../sys/errors.ts";
@@ -123,27 +123,42 @@ export function splitArgs(rest: string[], args: ArgsDef): { flagTokens: string[]
 }
 
 /**
- * runc refuses a flag it does not define ("flag provided but not defined"); so do we: an unknown
- * `--flag value` would otherwise shift `value` into the container id.
+ * A subcommand's flag tokens → values, by its citty ArgsDef: `--flag value`, `--flag=value`,
+ * aliases (`-b`), booleans with `--no-flag`, defaults. runc refuses a flag it does not define
+ * ("flag provided but not defined"); so do we: an unknown `--flag value` would otherwise shift
+ * `value` into the container id. (citty's own parser is lenient, and loading citty costs ~2 ms
+ * of every start; it is loaded only to render `--help`.)
  */
-export function checkKnownFlags(command: string, flagTokens: string[], args: ArgsDef) {
-  const known = new Set(["help", "h"]);
-  const valued = new Set<string>();
+export function parseFlags(command: string, flagTokens: string[], args: ArgsDef): Record<string, unknown> {
+  const flags: Record<string, unknown> = {};
+  const byName = new Map<string, [string, ArgsDef[string]]>();
   for (const [name, def] of Object.entries(args)) {
+    if ("default" in def && def.default !== undefined) flags[name] = def.default;
     const alias = (def as { alias?: string | string[] }).alias;
-    for (const n of [name, ...(Array.isArray(alias) ? alias : alias ? [alias] : [])]) {
-      known.add(n);
-      if (def.type === "boolean") known.add(`no-${n}`);
-      if (def.type === "string" || def.type === "enum") valued.add(n);
-    }
+    for (const n of [name, ...(Array.isArray(alias) ? alias : alias ? [alias] : [])]) byName.set(n, [name, def]);
   }
   for (let i = 0; i < flagTokens.length; i++) {
     const token = flagTokens[i]!;
+    const eq = token.indexOf("=");
     const name = token.replace(/^--?/, "").replace(/=.*$/, "");
-    if (!known.has(name)) throw new RuntimeError(`${command}: flag provided but not defined: ${token.replace(/=.*$/, "")}`);
-    if (valued.has(name) && !token.includes("=")) i++; // its value
+    const inline = eq < 0 ? undefined : token.slice(eq + 1);
+    const negated = name.startsWith("no-") ? byName.get(name.slice(3)) : undefined;
+    if (negated && negated[1].type === "boolean") {
+      flags[negated[0]] = false;
+      continue;
+    }
+    const known = byName.get(name);
+    if (name === "help" || name === "h") continue;
+    if (!known) throw new RuntimeError(`${command}: flag provided but not defined: ${token.replace(/=.*$/, "")}`);
+    const [canonical, def] = known;
+    if (def.type === "boolean") flags[canonical] = inline === undefined ? true : inline !== "false";
+    else flags[canonical] = inline ?? flagTokens[++i] ?? "";
   }
+  return flags;
 }
+
+/** Refuse unknown flags (see parseFlags). */
+export const checkKnownFlags = (command: string, flagTokens: string[], args: ArgsDef) => void parseFlags(command, flagTokens, args);
 
 /** Every value of a repeatable flag, in order (`-e A -e B`, `--env=A`). */
 export function collect(tokens: string[], names: string[]): string[] {
@@ -190,11 +205,11 @@ export async function main(argv: string[]): Promise<number> {
     const cmd = (await entry[1]()).default;
     const { flagTokens, positionals } = splitArgs(rest, cmd.args);
     if (flagTokens.includes("--help") || flagTokens.includes("-h")) {
+      const { renderUsage } = await import("citty");
       process.stdout.write(`${await renderUsage({ meta: cmd.meta, args: cmd.args })}\n`);
       return 0;
     }
-    checkKnownFlags(command, flagTokens, cmd.args);
-    const flags = parseArgs(flagTokens, cmd.args) as Record<string, unknown>;
+    const flags = parseFlags(command, flagTokens, cmd.args);
     return await cmd.run(ctx, { flags, positionals, flagTokens });
   } catch (e) {
     const err = e as Error;

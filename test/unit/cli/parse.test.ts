@@ -55,3 +55,15 @@ describe("unknown subcommand flags", () => {
     expect(() => checkKnownFlags("create", ["--bundle", "--bogus"], createArgs)).not.toThrow(); // "--bogus" is the bundle path
   });
 });
+
+describe("parseFlags", () => {
+  test("values in both forms, aliases, booleans with --no-, defaults", async () => {
+    const { parseFlags } = await import("../../../src/cli/index.ts");
+    const f = parseFlags("create", ["-b", "/b", "--pid-file=/p", "--no-pivot", "--console-socket", "/s"], createArgs);
+    expect(f).toEqual({ bundle: "/b", "pid-file": "/p", pivot: false, "new-keyring": true, "console-socket": "/s" });
+    const list = { format: { type: "string", alias: "f", default: "table" }, quiet: { type: "boolean", alias: "q" } } as const;
+    expect(parseFlags("list", [], list)).toEqual({ format: "table" });
+    expect(parseFlags("list", ["-f", "json", "-q"], list)).toEqual({ format: "json", quiet: true });
+    expect(parseFlags("list", ["--quiet=false"], list)).toEqual({ format: "table", quiet: false });
+  });
+});
