@@ -21,8 +21,8 @@
 //   bun scripts/recvtty.ts --once /tmp/tty.sock &
 //   minidocker create --console-socket /tmp/tty.sock -b bundle web && minidocker start web
 import { rmSync, writeFileSync, writeSync } from "node:fs";
-import { close, recvFd } from "../src/sys/linux.ts";
-import { acceptUnix, listenUnix, pollReadable, readSome } from "../src/sys/io.ts";
+import { close, pollReadable, recvFd } from "../src/sys/linux.ts";
+import { acceptUnix, listenUnix, readSome } from "../src/sys/io.ts";
 
 const EIO = 5, EAGAIN = 11, EINTR = 4;
 

@@ -2,8 +2,8 @@
 // signals to it, proxy its pty when we own the terminal, and return its exit status.
 import { writeSync } from "node:fs";
 import * as sys from "../sys/linux.ts";
-import { exitCodeOf, PR } from "../sys/linux.ts";
-import { pollReadable, readSome } from "../sys/io.ts";
+import { exitCodeOf, pollReadable, PR } from "../sys/linux.ts";
+import { readSome } from "../sys/io.ts";
 import { setRawMode, windowSize } from "../linux/terminal.ts";
 import { isatty } from "node:tty";
 

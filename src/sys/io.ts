@@ -1,5 +1,5 @@
 // fd I/O for the CLI side beyond sys/linux.ts: the listening end of a unix socket (what a
-// console socket's owner runs: recvtty, an engine's shim), polling several fds, raw reads.
+// console socket's owner runs: recvtty, an engine's shim) and raw reads; polling is in linux.ts.
 import { renameSync, rmSync } from "node:fs";
 import { errno, libc } from "../../ffi/libc.ts";
 import { SysError } from "./errors.ts";
@@ -31,20 +31,6 @@ export function acceptUnix(listenFd: number): number {
   const fd = libc.accept4(listenFd, null, null, SOCK_CLOEXEC);
   if (fd === -1) throw new SysError("accept", errno());
   return fd;
-}
-
-/** poll several fds for input; returns those readable or hung up (empty on timeout or EINTR). */
-export function pollReadable(fds: readonly number[], timeoutMs: number): number[] {
-  const table = new Int32Array(fds.length * 2);
-  fds.forEach((fd, i) => { table[i * 2] = fd; table[i * 2 + 1] = 1; /* events = POLLIN */ });
-  const ret = libc.poll(table, fds.length, timeoutMs);
-  if (ret === -1) {
-    const e = errno();
-    if (e === 4 /* EINTR */) return [];
-    throw new SysError("poll", e);
-  }
-  // revents is the high 16 bits of each entry's second word
-  return fds.filter((_, i) => (table[i * 2 + 1]! >>> 16) !== 0);
 }
 
 /** read(2) into buf; returns the byte count, 0 at end of file, or -errno (EIO: the pty's last slave closed). */

@@ -32,6 +32,7 @@ export const NR = {
   setresgid: arm ? 149 : 119,
   setgroups: arm ? 159 : 116,
   memfd_create: arm ? 279 : 319,
+  fcntl: arm ? 25 : 72, // variadic in libc
 } as const;
 
 export function syscall(nr: number, ...args: Array<number | bigint>): number {
@@ -110,14 +111,14 @@ export function socketpair(): [number, number] {
 
 /** Move an fd to the lowest free number >= min (close-on-exec), closing the original. */
 export function moveFdAbove(fd: number, min: number): number {
-  const moved = check(syscall(arm ? 25 : 72, fd, 1030 /* F_DUPFD_CLOEXEC */, min), "fcntl F_DUPFD_CLOEXEC", String(fd));
+  const moved = check(syscall(NR.fcntl, fd, 1030 /* F_DUPFD_CLOEXEC */, min), "fcntl F_DUPFD_CLOEXEC", String(fd));
   libc.close(fd);
   return moved;
 }
 
 export function clearCloexec(fd: number) {
   // fcntl(F_SETFD, 0) through syscall: fcntl is variadic in libc
-  check(syscall(arm ? 25 : 72, fd, 2 /* F_SETFD */, 0), "fcntl F_SETFD", String(fd));
+  check(syscall(NR.fcntl, fd, 2 /* F_SETFD */, 0), "fcntl F_SETFD", String(fd));
 }
 
 export const WNOHANG = 1;
@@ -130,17 +131,22 @@ export function waitpid(pid: number, options = 0): [number, number] {
 /** Exit code the way shells report it: the code, or 128+signal. */
 export const exitCodeOf = (status: number) => ((status & 0x7f) === 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f));
 
-/** poll one fd for readability; returns true when readable (or hung up) within timeoutMs. */
-export function pollIn(fd: number, timeoutMs: number): boolean {
-  const pfd = new Int32Array([fd, 1 /* POLLIN */]);
-  const ret = libc.poll(pfd, 1, timeoutMs);
+/** poll several fds for input; returns those readable or hung up (empty on timeout or EINTR). */
+export function pollReadable(fds: readonly number[], timeoutMs: number): number[] {
+  const table = new Int32Array(fds.length * 2);
+  fds.forEach((fd, i) => { table[i * 2] = fd; table[i * 2 + 1] = 1; /* events = POLLIN */ });
+  const ret = libc.poll(table, fds.length, timeoutMs);
   if (ret === -1) {
     const e = errno();
-    if (e === 4 /* EINTR */) return false;
+    if (e === 4 /* EINTR */) return [];
     throw new SysError("poll", e);
   }
-  return ret > 0;
+  // revents is the high 16 bits of each entry's second word
+  return fds.filter((_, i) => (table[i * 2 + 1]! >>> 16) !== 0);
 }
+
+/** poll one fd for readability; true when readable (or hung up) within timeoutMs. */
+export const pollIn = (fd: number, timeoutMs: number): boolean => pollReadable([fd], timeoutMs).length > 0;
 
 export const LOCK_EX = 2;
 export const flock = (fd: number, op: number) => check(libc.flock(fd, op), "flock");
