@@ -2,6 +2,7 @@
 // "/", bind of the rootfs onto itself, the config's mounts with destinations resolved INSIDE the
 // rootfs, /dev (devices, /dev/pts/ptmx, symlinks), pivot_root (or chroot), then masked and
 // read-only paths and a read-only root. Runs in init, in the container's mount namespace.
+import { parseProcCgroup } from "../cgroups/paths.ts";
 import { chmodSync, existsSync, fstatSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync } from "node:fs";
 import type { Mount } from "../spec/types.ts";
 import { RuntimeError, step, SysError } from "../sys/errors.ts";
@@ -333,7 +334,7 @@ function mountCgroup(rootfs: string, dest: string, flags: number, propagation: n
   withProcfd(rootfs, dest, (fd) => sys.mount("tmpfs", fd, "tmpfs", DEFAULT_FLAGS, "mode=755"));
   applyPropagation(rootfs, dest, propagation);
   chmodSync(dest, before.mode & 0o7777);
-  const own = ownCgroups(readFileSync("/proc/self/cgroup", "utf8"));
+  const own = parseProcCgroup(readFileSync("/proc/self/cgroup", "utf8"));
   for (const h of cgroupV1Hierarchies(readFileSync("/proc/self/mountinfo", "utf8"))) {
     const name = h.mountPoint.split("/").pop()!;
     const dir = `${dest}/${name}`;
@@ -374,16 +375,6 @@ export function cgroupV1Hierarchies(mountinfo: string): CgroupV1Hierarchy[] {
     found.push({ mountPoint: m.mountPoint, root: m.root, subsystems });
   }
   return found;
-}
-
-/** /proc/self/cgroup → controller (or "name=…") → path; "cpu,cpuacct" lines give both names. */
-export function ownCgroups(text: string): Map<string, string> {
-  const own = new Map<string, string>();
-  for (const line of text.trim().split("\n")) {
-    const [, controllers = "", ...path] = line.split(":");
-    for (const c of controllers.split(",")) if (c) own.set(c, path.join(":"));
-  }
-  return own;
 }
 
 const relativeTo = (root: string, path: string) =>
