@@ -55,12 +55,23 @@ export function loadBundle(ctx: Context, bundleDir: string | undefined): { bundl
   return { bundle, spec };
 }
 
-/** Open the namespaces to join (user first: joining the others needs its capabilities). */
+/** Namespaces in joining order: the user namespace first, joining the others needs its capabilities. */
+export const userFirst = <T extends { type: string }>(namespaces: readonly T[]): T[] =>
+  [...namespaces].sort((a, b) => Number(b.type === "user") - Number(a.type === "user"));
+
+/** A terminal needs somewhere to send its pty (a console socket, or our own foreground one), and only a terminal does. */
+export function checkConsole(terminal: boolean | undefined, o: { consoleSocket?: string; consoleFd?: number }) {
+  if (terminal && !o.consoleSocket && o.consoleFd === undefined)
+    throw new RuntimeError("cannot allocate tty if minidocker will detach without setting console socket");
+  if (!terminal && o.consoleSocket)
+    throw new RuntimeError("cannot use console socket if minidocker will not detach or allocate tty");
+}
+
+/** Open the namespaces to join (user first), and the CLONE_NEW* flags of the ones to create. */
 export function namespaceFds(namespaces: readonly LinuxNamespace[], cleanup: Cleanup): { joinFds: number[]; cloneFlags: number; newCgroupns: boolean } {
   const joinFds: number[] = [];
   let cloneFlags = 0, newCgroupns = false;
-  const ordered = [...namespaces].sort((a, b) => Number(b.type === "user") - Number(a.type === "user"));
-  for (const [i, ns] of ordered.entries()) {
+  for (const [i, ns] of userFirst(namespaces).entries()) {
     if (ns.path) {
       let fd: number;
       try {
@@ -121,10 +132,7 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
   const id = validateId(opts.id);
   const { bundle, spec } = loadBundle(ctx, opts.bundle);
   const proc = spec.process!;
-  if (proc.terminal && !opts.consoleSocket && opts.consoleFd === undefined)
-    throw new RuntimeError("cannot allocate tty if minidocker will detach without setting console socket");
-  if (!proc.terminal && opts.consoleSocket)
-    throw new RuntimeError("cannot use console socket if minidocker will not detach or allocate tty");
+  checkConsole(proc.terminal, opts);
   checkLsm("process", proc, spec.linux?.mountLabel);
   // Before we open any fd of our own: none of ours may pass for one given to us.
   const activated = listenFds();

@@ -12,7 +12,7 @@ import * as sys from "../sys/linux.ts";
 import { O } from "../sys/linux.ts";
 import { cgroupOf } from "./cgroup.ts";
 import { Cleanup, type Context } from "./context.ts";
-import { hookState, preservedFds, writePidFile } from "./create.ts";
+import { checkConsole, hookState, preservedFds, userFirst, writePidFile } from "./create.ts";
 import { killAndReap, launchInit, logInitWarnings } from "./launch.ts";
 import { withContainer } from "./lifecycle.ts";
 import { compileProfile, deliverNotifyFd } from "./seccomp.ts";
@@ -90,8 +90,7 @@ export function execInContainer(ctx: Context, o: ExecOptions): number {
     if (status === "paused" && !o.ignorePaused)
       throw new RuntimeError("cannot exec in a paused container (use --ignore-paused to override)");
     const namespaces = state.spec.linux?.namespaces ?? [];
-    const ordered = [...namespaces].sort((a, b) => Number(b.type === "user") - Number(a.type === "user"));
-    const joinFds = ordered.map((ns) => {
+    const joinFds = userFirst(namespaces).map((ns) => {
       const path = `/proc/${state.pid}/ns/${NS_FILE[ns.type]}`;
       const fd = sys.open(path, O.RDONLY | O.CLOEXEC);
       cleanup.add(path, () => sys.close(fd));
@@ -103,10 +102,7 @@ export function execInContainer(ctx: Context, o: ExecOptions): number {
   const proc = execProcess(spec.process!, o);
   // foreground exec proxies the pty: it starts with our terminal's size
   if (proc.terminal && o.consoleFd !== undefined && !proc.consoleSize) proc.consoleSize = callerWindowSize();
-  if (proc.terminal && !o.consoleSocket && o.consoleFd === undefined)
-    throw new RuntimeError("cannot allocate tty if minidocker will detach without setting console socket");
-  if (!proc.terminal && o.consoleSocket)
-    throw new RuntimeError("cannot use console socket if minidocker will not detach or allocate tty");
+  checkConsole(proc.terminal, o);
   const seccomp = compileProfile(ctx, spec);
 
   let consoleSocketFd = o.consoleFd ?? -1;
