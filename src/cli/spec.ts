@@ -1,5 +1,5 @@
 import { existsSync, writeFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { resolvePath } from "../sys/path.ts";
 import { defaultSpec } from "../spec/defaults.ts";
 import { RuntimeError } from "../sys/errors.ts";
 import type { Command } from "./index.ts";
@@ -11,7 +11,7 @@ export default {
     rootless: { type: "boolean", description: "a spec for a rootless container" },
   },
   run(_ctx, inv) {
-    const file = resolve((inv.flags.bundle as string | undefined) ?? ".", "config.json");
+    const file = resolvePath((inv.flags.bundle as string | undefined) ?? ".", "config.json");
     if (existsSync(file)) throw new RuntimeError(`File ${file} exists. Remove it first`);
     writeFileSync(file, `${JSON.stringify(defaultSpec({ rootless: inv.flags.rootless === true }), null, "\t")}\n`);
     return 0;

@@ -1,7 +1,7 @@
 // `create`: validate the bundle, make the state dir, exec.fifo and cgroup, clone init into its
 // namespaces, and return once init waits on exec.fifo — status `created`.
 import { chmodSync, closeSync, existsSync, openSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync, renameSync } from "node:fs";
-import { resolve } from "node:path";
+import { resolvePath } from "../sys/path.ts";
 import { runHooks } from "../linux/hooks.ts";
 import { checkLsm } from "../linux/lsm.ts";
 import type { RootfsPlan } from "../linux/rootfs.ts";
@@ -38,7 +38,7 @@ export const NS_FLAGS: Record<string, number> = {
 
 /** Read and validate <bundle>/config.json; nothing else happens before this succeeds. */
 export function loadBundle(ctx: Context, bundleDir: string | undefined): { bundle: string; spec: Spec } {
-  const bundle = resolve(bundleDir || ".");
+  const bundle = resolvePath(bundleDir || ".");
   let text: string;
   try {
     text = readFileSync(`${bundle}/config.json`, "utf8");
@@ -118,7 +118,7 @@ export function preservedFds(count: number): number[] {
 }
 
 export function writePidFile(path: string, pid: number) {
-  const full = resolve(path);
+  const full = resolvePath(path);
   const tmp = `${full}.${process.pid}.tmp`;
   writeFileSync(tmp, String(pid));
   renameSync(tmp, full);
@@ -138,7 +138,7 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
   const activated = listenFds();
   const preserved = preservedFds((opts.preserveFds ?? 0) + activated);
   const seccomp = compileProfile(ctx, spec);
-  const rootfsPath = resolve(bundle, spec.root?.path ?? "rootfs");
+  const rootfsPath = resolvePath(bundle, spec.root?.path ?? "rootfs");
   try {
     realpathSync(rootfsPath);
   } catch {
@@ -169,7 +169,7 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
   let consoleSocketFd = opts.consoleFd ?? -1;
   if (opts.consoleSocket) {
     try {
-      consoleSocketFd = sys.connectUnix(resolve(opts.consoleSocket));
+      consoleSocketFd = sys.connectUnix(resolvePath(opts.consoleSocket));
     } catch (e) {
       throw during(`console socket "${opts.consoleSocket}"`, e);
     }

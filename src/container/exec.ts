@@ -2,7 +2,7 @@
 // (user first, mount and time included) through the clone helper, enters its cgroup, and gets
 // the process spec's capabilities, rlimits, seccomp, no_new_privs, user, env and cwd.
 import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { resolvePath } from "../sys/path.ts";
 import { checkLsm } from "../linux/lsm.ts";
 import { parseJson, parseProcess } from "../spec/parse.ts";
 import type { Process } from "../spec/types.ts";
@@ -48,7 +48,7 @@ const NS_FILE: Record<string, string> = {
 export function execProcess(base: Process, o: ExecOptions): Process {
   if (o.processFile) {
     let text: string;
-    try { text = readFileSync(resolve(o.processFile), "utf8"); } catch (e) {
+    try { text = readFileSync(resolvePath(o.processFile), "utf8"); } catch (e) {
       throw new RuntimeError(`exec --process "${o.processFile}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
     return parseProcess(parseJson(text, "process.json"), "process.json").spec;
@@ -107,7 +107,7 @@ export function execInContainer(ctx: Context, o: ExecOptions): number {
 
   let consoleSocketFd = o.consoleFd ?? -1;
   if (o.consoleSocket) {
-    try { consoleSocketFd = sys.connectUnix(resolve(o.consoleSocket)); } catch (e) {
+    try { consoleSocketFd = sys.connectUnix(resolvePath(o.consoleSocket)); } catch (e) {
       throw during(`console socket "${o.consoleSocket}"`, e);
     }
     cleanup.add("console socket", () => sys.close(consoleSocketFd));

@@ -4,8 +4,7 @@ import { writeSync } from "node:fs";
 import * as sys from "../sys/linux.ts";
 import { exitCodeOf, pollReadable, PR } from "../sys/linux.ts";
 import { readSome } from "../sys/io.ts";
-import { setRawMode, windowSize } from "../linux/terminal.ts";
-import { isatty } from "node:tty";
+import { isTerminal, setRawMode, windowSize } from "../linux/terminal.ts";
 
 // What runc forwards (signals.go); with a pty, WINCH resizes the pty instead.
 const FORWARDED = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH"] as const;
@@ -113,7 +112,7 @@ export class PtyProxy {
 
   constructor(readonly master: number) {
     this.resize();
-    this.restoreTerminal = isatty(0) ? setRawMode(0) : () => {};
+    this.restoreTerminal = isTerminal(0) ? setRawMode(0) : () => {};
     process.on("exit", this.onExit);
   }
 
