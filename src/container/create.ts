@@ -192,6 +192,7 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
     noPivot: opts.noPivot ?? false,
     userns,
     cgroupns: namespaces.some((n) => n.type === "cgroup"),
+    cgroupDirs: cgroup.version === 1 ? { ...cgroup.paths } : undefined,
     mountLabel: spec.linux?.mountLabel,
   };
   const hooks = spec.hooks ?? {};

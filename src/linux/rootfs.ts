@@ -23,6 +23,12 @@ export interface RootfsPlan {
   noPivot: boolean;
   userns: boolean;
   cgroupns: boolean;
+  /**
+   * The container's cgroup directories (controller → host path) when the CLI manages v1 ones:
+   * init binds them for a cgroup mount without waiting to be moved into them (that move waits
+   * for an RCU grace period, 2–16 ms, which now overlaps the mounts).
+   */
+  cgroupDirs?: Record<string, string>;
   mountLabel?: string;
 }
 
@@ -232,7 +238,7 @@ function mountOne(plan: RootfsPlan, m: Mount) {
   const dest = secureJoin(plan.rootfs, m.destination);
   if (type === "cgroup" || type === "cgroup2") {
     mkdirAllInRoot(plan.rootfs, dest);
-    mountCgroup(plan.rootfs, dest, o.flags, o.propagation, plan.cgroupns);
+    mountCgroup(plan.rootfs, dest, o.flags, o.propagation, plan.cgroupns, plan.cgroupDirs);
     return;
   }
   if (type === "proc" || type === "sysfs") {
@@ -323,7 +329,7 @@ function createMountPoint(root: string, dest: string, directory: boolean) {
  * directory (never the hierarchy's root, which would show the host's whole tree), remounted with
  * the mount's flags. runc mounts no cgroup2 "unified" entry on a hybrid host; neither do we.
  */
-function mountCgroup(rootfs: string, dest: string, flags: number, propagation: number[], cgroupns: boolean) {
+function mountCgroup(rootfs: string, dest: string, flags: number, propagation: number[], cgroupns: boolean, cgroupDirs: Record<string, string> = {}) {
   if (existsSync("/sys/fs/cgroup/cgroup.controllers")) {
     withProcfd(rootfs, dest, (fd) => sys.mount("cgroup2", fd, "cgroup2", flags));
     return;
@@ -334,7 +340,7 @@ function mountCgroup(rootfs: string, dest: string, flags: number, propagation: n
   withProcfd(rootfs, dest, (fd) => sys.mount("tmpfs", fd, "tmpfs", DEFAULT_FLAGS, "mode=755"));
   applyPropagation(rootfs, dest, propagation);
   chmodSync(dest, before.mode & 0o7777);
-  const own = parseProcCgroup(readFileSync("/proc/self/cgroup", "utf8"));
+  let own: Map<string, string> | undefined;
   for (const h of cgroupV1Hierarchies(readFileSync("/proc/self/mountinfo", "utf8"))) {
     const name = h.mountPoint.split("/").pop()!;
     const dir = `${dest}/${name}`;
@@ -343,10 +349,8 @@ function mountCgroup(rootfs: string, dest: string, flags: number, propagation: n
       const data = name === "systemd" ? "name=systemd" : name;
       sys.mount(name === "systemd" ? "systemd" : "cgroup", dir, "cgroup", DEFAULT_FLAGS | (flags & MS.RDONLY), data);
     } else {
-      const path = h.subsystems.map((s) => own.get(s)).find((p) => p !== undefined);
-      if (path === undefined) throw new RuntimeError(`cgroup "${h.subsystems.join(",")}": not in /proc/self/cgroup`);
-      const relative = relativeTo(h.root, path);
-      const source = relative ? `${h.mountPoint}/${relative}` : h.mountPoint;
+      const source = h.subsystems.map((s) => cgroupDirs[s]).find((d) => d === h.mountPoint || d?.startsWith(`${h.mountPoint}/`))
+        ?? ownCgroupDir(h, own ??= parseProcCgroup(readFileSync("/proc/self/cgroup", "utf8")));
       const bindFlags = MS.BIND | MS.REC | flags;
       sys.mount(source, dir, null, bindFlags);
       if (flags & ~(MS.REC | MS.REMOUNT | MS.BIND)) sys.mount(source, dir, null, bindFlags | MS.REMOUNT);
@@ -357,6 +361,14 @@ function mountCgroup(rootfs: string, dest: string, flags: number, propagation: n
       try { symlinkSync(name, `${dest}/${c}`); } catch (e) { if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e; }
     }
   }
+}
+
+/** Where we are in hierarchy `h` (one the CLI does not manage: we are where it is). */
+function ownCgroupDir(h: CgroupV1Hierarchy, own: Map<string, string>): string {
+  const path = h.subsystems.map((s) => own.get(s)).find((p) => p !== undefined);
+  if (path === undefined) throw new RuntimeError(`cgroup "${h.subsystems.join(",")}": not in /proc/self/cgroup`);
+  const relative = relativeTo(h.root, path);
+  return relative ? `${h.mountPoint}/${relative}` : h.mountPoint;
 }
 
 export interface CgroupV1Hierarchy { mountPoint: string; root: string; subsystems: string[] }

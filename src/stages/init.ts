@@ -70,7 +70,7 @@ function runPlan(plan: InitPlan, channel: Channel): never {
   if (plan.mode === "create") {
     const rootfs = plan.rootfs!;
     if (plan.loopbackUp) bringUp("lo"); // runc: setupNetwork, before the rootfs
-    awaitJoined(); // cgroup mounts bind the cgroup we are in
+    // Not waiting for "joined" here: a cgroup mount binds the directories named in the plan.
     prepareRootfs(rootfs);
     if (plan.runtimeHooks) {
       awaitJoined(); // hooks see the container's cgroup
@@ -78,6 +78,7 @@ function runPlan(plan: InitPlan, channel: Channel): never {
       const reply = channel.recv(600_000);
       if (reply.type !== "hooks-done") throw new RuntimeError(`unexpected message "${reply.type}" while waiting for hooks`);
     }
+    if (plan.createContainerHooks.length) awaitJoined(); // they run in the container's cgroup
     runHooks("createContainer", plan.createContainerHooks, plan.stateJson);
     enterRootfs(rootfs);
     if (plan.hostname !== undefined) sys.sethostname(plan.hostname);
