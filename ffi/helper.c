@@ -259,8 +259,32 @@ static void child(struct md_spawn *s) {
   fail(s, "execve init", exec_init(s, exe_fd));
 }
 
+/*
+ * The common case: new namespaces only (no user namespace, nothing to join, no time offsets).
+ * One clone() with every CLONE_NEW* flag makes init directly (PID 1 of a new pid namespace):
+ * no intermediate child, so one copy of the CLI's page tables (~45 MB of Bun) instead of two.
+ */
+static int single_clone(struct md_spawn *s) {
+  return s->ns_count == 0 && s->enter_root_fd < 0 && !(s->clone_flags & (CLONE_NEWUSER | CLONE_NEWTIME)) &&
+         (!s->protect_exe || (s->clone_flags & CLONE_NEWNS));
+}
+
+static void init_child(struct md_spawn *s) {
+  reset_signals();
+  if (s->close_fd >= 0) syscall(NR_close, s->close_fd);
+  long exe_fd = s->protect_exe ? protect_binary(s) : -1;
+  fail(s, "execve init", exec_init(s, exe_fd));
+}
+
 /* Returns the first child's pid (> 0) or -errno. Only the parent returns. */
 long md_spawn(struct md_spawn *s) {
+  if (single_clone(s)) {
+    long pid = sc(syscall(NR_clone, SIGCHLD | s->clone_flags, 0, 0, 0, 0));
+    if (pid == 0) init_child(s);
+    /* init sees itself as pid 1: its host pid comes from us, on the same socket, same record */
+    if (pid > 0) send_msg(s->sync_fd, MSG_PID, (int)pid, "");
+    return pid;
+  }
   long pid = sc(syscall(NR_clone, SIGCHLD, 0, 0, 0, 0));
   if (pid == 0) child(s);
   return pid;
