@@ -15,6 +15,8 @@ export class SysError extends RuntimeError {
   constructor(readonly call: string, readonly errno: number, readonly subject = "") {
     super(`${call}${subject && ` "${subject}"`}: ${errnoName(errno)} (${strerror(errno)})`);
   }
+  /** The errno name ("ENOENT"), as node's errors have it: `(e as NodeJS.ErrnoException).code` checks keep working. */
+  get code(): string { return errnoName(this.errno); }
 }
 
 export class ContainerError extends RuntimeError {

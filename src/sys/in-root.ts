@@ -6,7 +6,6 @@ import { SysError } from "./errors.ts";
 import { cstr, NR, syscall } from "./linux.ts";
 
 const arm = process.arch === "arm64";
-const NR_MKDIRAT = arm ? 34 : 258;
 const ENOSYS = 38;
 
 export const RESOLVE = { NO_XDEV: 0x01, NO_MAGICLINKS: 0x02, NO_SYMLINKS: 0x04, BENEATH: 0x08, IN_ROOT: 0x10 } as const;
@@ -30,7 +29,7 @@ export function openat2(dirfd: number, path: string, flags: number, resolve: num
 
 export function mkdirat(dirfd: number, name: string, mode: number) {
   const path = cstr(name);
-  if (syscall(NR_MKDIRAT, dirfd, ptr(path), mode) < 0) throw new SysError("mkdirat", errno(), name);
+  if (syscall(NR.mkdirat, dirfd, ptr(path), mode) < 0) throw new SysError("mkdirat", errno(), name);
 }
 
 const NR_MKNODAT = arm ? 33 : 259;
@@ -47,15 +46,12 @@ export function lchownat(dirfd: number, name: string, uid: number, gid: number, 
   if (syscall(NR_FCHOWNAT, dirfd, ptr(cstr(name)), uid, gid, AT_SYMLINK_NOFOLLOW) < 0) throw new SysError("chown", errno(), subject);
 }
 
-const NR_UNLINKAT = arm ? 35 : 263;
-const NR_SYMLINKAT = arm ? 36 : 266;
-
 /** unlinkat(dirfd, name, 0): a file or symlink in that directory, never through a symlink. */
 export function unlinkat(dirfd: number, name: string, subject = name) {
-  if (syscall(NR_UNLINKAT, dirfd, ptr(cstr(name)), 0) < 0) throw new SysError("unlink", errno(), subject);
+  if (syscall(NR.unlinkat, dirfd, ptr(cstr(name)), 0) < 0) throw new SysError("unlink", errno(), subject);
 }
 
 /** symlinkat(target, dirfd, name): `name` in that directory points at `target`. */
 export function symlinkat(target: string, dirfd: number, name: string, subject = name) {
-  if (syscall(NR_SYMLINKAT, ptr(cstr(target)), dirfd, ptr(cstr(name))) < 0) throw new SysError("symlink", errno(), subject);
+  if (syscall(NR.symlinkat, ptr(cstr(target)), dirfd, ptr(cstr(name))) < 0) throw new SysError("symlink", errno(), subject);
 }

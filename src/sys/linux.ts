@@ -33,6 +33,18 @@ export const NR = {
   setgroups: arm ? 159 : 116,
   memfd_create: arm ? 279 : 319,
   fcntl: arm ? 25 : 72, // variadic in libc
+  // file calls of sys/fs.ts (the *at forms: aarch64 has no plain mkdir, unlink, rename…)
+  statx: arm ? 291 : 332,
+  getdents64: arm ? 61 : 217,
+  faccessat: arm ? 48 : 269,
+  mkdirat: arm ? 34 : 258,
+  unlinkat: arm ? 35 : 263,
+  renameat2: arm ? 276 : 316,
+  symlinkat: arm ? 36 : 266,
+  readlinkat: arm ? 78 : 267,
+  fchmodat: arm ? 53 : 268,
+  fchown: arm ? 55 : 93,
+  fsync: arm ? 82 : 74,
 } as const;
 
 export function syscall(nr: number, ...args: Array<number | bigint>): number {

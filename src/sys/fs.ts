@@ -1,0 +1,296 @@
+// File operations over raw syscalls, instead of node:fs: Bun loads every builtin module the
+// bundle imports before the first line of JS runs, and node:fs costs ~1 ms in each of the two
+// processes of a container start. Every call throws SysError(call, errno, path), whose `code`
+// is the errno name as node's errors have it ("ENOENT"); every fd is opened O_CLOEXEC.
+import { ptr } from "bun:ffi";
+import { errno, libc } from "../../ffi/libc.ts";
+import { SysError } from "./errors.ts";
+import { cstr, NR, O, syscall } from "./linux.ts";
+
+const AT_FDCWD = -100;
+const AT_SYMLINK_NOFOLLOW = 0x100;
+const AT_REMOVEDIR = 0x200;
+const AT_EMPTY_PATH = 0x1000;
+const STATX_BASIC_STATS = 0x7ff;
+const EINTR = 4, EAGAIN = 11, EEXIST = 17, ENOENT = 2, EISDIR = 21;
+
+export const S_IFMT = 0o170000;
+export const S = { IFSOCK: 0o140000, IFLNK: 0o120000, IFREG: 0o100000, IFBLK: 0o060000, IFDIR: 0o040000, IFCHR: 0o020000, IFIFO: 0o010000 } as const;
+export const X_OK = 1, W_OK = 2, R_OK = 4;
+
+/** Run a syscall-returning-(-1) call again while it fails with EINTR; throw SysError on failure. */
+function retry(call: string, subject: string, run: () => number): number {
+  for (;;) {
+    const ret = run();
+    if (ret !== -1) return ret;
+    const e = errno();
+    if (e !== EINTR) throw new SysError(call, e, subject);
+  }
+}
+
+/** What stat(2) tells; `dev` and `rdev` encoded as glibc's makedev (as node's Stats have them). */
+export interface FileStat {
+  mode: number; uid: number; gid: number; size: number; ino: number; nlink: number;
+  dev: number; rdev: number; mtimeMs: number;
+  isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean;
+  isCharacterDevice(): boolean; isBlockDevice(): boolean; isFIFO(): boolean; isSocket(): boolean;
+}
+
+// glibc's makedev(): major bits 0-11 at 8-19 and 12-31 at 32-51; minor bits 0-7 at 0-7, 8-31 at 20-43
+const makedev = (major: number, minor: number) =>
+  ((major & 0xfffff000) >>> 0) * 2 ** 32 + ((major & 0xfff) << 8) + ((minor & 0xffffff00) >>> 0) * 2 ** 12 + (minor & 0xff);
+
+function statx(dirfd: number, path: string, flags: number, call: string, subject: string): FileStat {
+  const buf = new Uint8Array(256);
+  const name = cstr(path);
+  retry(call, subject, () => syscall(NR.statx, dirfd, ptr(name), flags, STATX_BASIC_STATS, ptr(buf)));
+  const v = new DataView(buf.buffer);
+  const type = v.getUint16(28, true) & S_IFMT;
+  const is = (t: number) => () => type === t;
+  return {
+    nlink: v.getUint32(16, true), uid: v.getUint32(20, true), gid: v.getUint32(24, true),
+    mode: v.getUint16(28, true), ino: Number(v.getBigUint64(32, true)), size: Number(v.getBigUint64(40, true)),
+    mtimeMs: Number(v.getBigInt64(112, true)) * 1000 + v.getUint32(120, true) / 1e6,
+    rdev: makedev(v.getUint32(128, true), v.getUint32(132, true)),
+    dev: makedev(v.getUint32(136, true), v.getUint32(140, true)),
+    isFile: is(S.IFREG), isDirectory: is(S.IFDIR), isSymbolicLink: is(S.IFLNK), isCharacterDevice: is(S.IFCHR),
+    isBlockDevice: is(S.IFBLK), isFIFO: is(S.IFIFO), isSocket: is(S.IFSOCK),
+  };
+}
+
+export const stat = (path: string) => statx(AT_FDCWD, path, 0, "stat", path);
+export const lstat = (path: string) => statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, "lstat", path);
+export const fstat = (fd: number) => statx(fd, "", AT_EMPTY_PATH, "fstat", String(fd));
+
+/** Like existsSync: the path (through symlinks) can be stat'ed. */
+export function exists(path: string): boolean {
+  try { stat(path); return true; } catch { return false; }
+}
+
+/** faccessat(path, X_OK | W_OK | R_OK); throws SysError("access") when refused. */
+export function access(path: string, mode: number) {
+  retry("access", path, () => syscall(NR.faccessat, AT_FDCWD, ptr(cstr(path)), mode));
+}
+
+/** open(2) with O_CLOEXEC added; EINTR retried. */
+export function openFile(path: string, flags: number, mode = 0o666): number {
+  const name = cstr(path);
+  return retry("open", path, () => libc.open(name, flags | O.CLOEXEC, mode));
+}
+
+export const closeFd = (fd: number) => { libc.close(fd); };
+
+/** read(2) into buf, EINTR retried; the byte count, 0 at end of file. */
+export function readInto(fd: number, buf: Uint8Array, subject = String(fd)): number {
+  return retry("read", subject, () => Number(libc.read(fd, buf, buf.length)));
+}
+
+/** Everything until end of file (/proc and /sys files report size 0: their size is not asked). */
+export function readAllFd(fd: number, subject = String(fd)): Buffer {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for (let size = 4096; ; size = Math.min(size * 2, 1 << 20)) {
+    const chunk = Buffer.allocUnsafe(size);
+    const n = readInto(fd, chunk, subject);
+    if (n === 0) break;
+    chunks.push(n === size ? chunk : chunk.subarray(0, n));
+    total += n;
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
+}
+
+export function readBytes(path: string): Buffer {
+  const fd = openFile(path, O.RDONLY);
+  try { return readAllFd(fd, path); } finally { libc.close(fd); }
+}
+
+export const readText = (path: string): string => readBytes(path).toString("utf8");
+
+/** write(2) until all of `data` is written; EINTR retried, EAGAIN (a non-blocking fd) waited out. */
+export function writeAll(fd: number, data: string | Uint8Array, subject = String(fd)) {
+  const bytes = typeof data === "string" ? Buffer.from(data) : data;
+  for (let off = 0; off < bytes.length; ) {
+    const n = Number(libc.write(fd, bytes.subarray(off), bytes.length - off));
+    if (n >= 0) { off += n; continue; }
+    const e = errno();
+    if (e === EINTR) continue;
+    if (e === EAGAIN) { waitWritable(fd); continue; }
+    throw new SysError("write", e, subject);
+  }
+}
+
+/** poll(POLLOUT) on one fd, up to a second. */
+function waitWritable(fd: number) {
+  const table = new Int32Array([fd, 4 /* POLLOUT */]);
+  libc.poll(table, 1, 1000);
+}
+
+export interface WriteOptions {
+  /** Permission bits of a file created by the write (before the umask); 0o666 by default. */
+  mode?: number;
+  /** open(2) flags; O_WRONLY | O_CREAT | O_TRUNC by default (O_CLOEXEC always added). */
+  flags?: number;
+}
+
+/** Write a whole file, as writeFileSync: created (mode 0o666 & ~umask) or truncated. */
+export function writeText(path: string, data: string | Uint8Array, opts: WriteOptions = {}) {
+  const fd = openFile(path, opts.flags ?? (O.WRONLY | O.CREAT | O.TRUNC), opts.mode ?? 0o666);
+  try { writeAll(fd, data, path); } finally { libc.close(fd); }
+}
+
+export const appendText = (path: string, data: string | Uint8Array, mode = 0o666) =>
+  writeText(path, data, { flags: O.WRONLY | O.CREAT | O.APPEND, mode });
+
+export function fsync(fd: number, subject = String(fd)) {
+  retry("fsync", subject, () => syscall(NR.fsync, fd));
+}
+
+export function mkdir(path: string, mode = 0o777) {
+  retry("mkdir", path, () => syscall(NR.mkdirat, AT_FDCWD, ptr(cstr(path)), mode));
+}
+
+/** mkdir -p: missing parents made with `mode` too; an existing directory is fine, anything else there is EEXIST. */
+export function mkdirp(path: string, mode = 0o777) {
+  try {
+    mkdir(path, mode);
+  } catch (e) {
+    const code = (e as SysError).errno;
+    if (code === EEXIST) {
+      if (!stat(path).isDirectory()) throw e;
+      return;
+    }
+    const parent = path.replace(/\/+[^/]*\/*$/, "");
+    if (code !== ENOENT || !parent || parent === path) throw e;
+    mkdirp(parent, mode);
+    try { mkdir(path, mode); } catch (again) {
+      if ((again as SysError).errno !== EEXIST || !stat(path).isDirectory()) throw again;
+    }
+  }
+}
+
+export function rmdir(path: string) {
+  retry("rmdir", path, () => syscall(NR.unlinkat, AT_FDCWD, ptr(cstr(path)), AT_REMOVEDIR));
+}
+
+export function unlink(path: string) {
+  retry("unlink", path, () => syscall(NR.unlinkat, AT_FDCWD, ptr(cstr(path)), 0));
+}
+
+/** unlink, a missing file being fine (rmSync(path, { force: true }) on a file). */
+export function unlinkIfExists(path: string) {
+  try { unlink(path); } catch (e) { if ((e as SysError).errno !== ENOENT) throw e; }
+}
+
+export function rename(from: string, to: string) {
+  retry("rename", from, () => syscall(NR.renameat2, AT_FDCWD, ptr(cstr(from)), AT_FDCWD, ptr(cstr(to)), 0));
+}
+
+/** `path` becomes a symlink to `target`. */
+export function symlink(target: string, path: string) {
+  retry("symlink", path, () => syscall(NR.symlinkat, ptr(cstr(target)), AT_FDCWD, ptr(cstr(path))));
+}
+
+export function readlink(path: string): string {
+  const buf = Buffer.allocUnsafe(4096);
+  const n = retry("readlink", path, () => syscall(NR.readlinkat, AT_FDCWD, ptr(cstr(path)), ptr(buf), buf.length));
+  return buf.toString("utf8", 0, n);
+}
+
+/** The canonical absolute path, every symlink resolved (the file must exist). */
+export function realpath(path: string): string {
+  const fd = openFile(path, O.PATH);
+  try { return readlink(`/proc/self/fd/${fd}`); } finally { libc.close(fd); }
+}
+
+export function chmod(path: string, mode: number) {
+  retry("chmod", path, () => syscall(NR.fchmodat, AT_FDCWD, ptr(cstr(path)), mode));
+}
+
+export function fchown(fd: number, uid: number, gid: number) {
+  retry("fchown", String(fd), () => syscall(NR.fchown, fd, uid, gid));
+}
+
+export const DT = { UNKNOWN: 0, FIFO: 1, CHR: 2, DIR: 4, BLK: 6, REG: 8, LNK: 10, SOCK: 12 } as const;
+
+export interface DirEntry {
+  name: string;
+  /** d_type (DT.*), looked up with lstat where the filesystem does not say. */
+  type: number;
+  isDirectory(): boolean; isFile(): boolean; isSymbolicLink(): boolean;
+}
+
+/** getdents64 over an open directory fd: names (not "." and "..") with their d_type. */
+function listFd(fd: number, subject: string): Array<[string, number]> {
+  const out: Array<[string, number]> = [];
+  const buf = Buffer.allocUnsafe(32768);
+  for (;;) {
+    const n = retry("getdents64", subject, () => syscall(NR.getdents64, fd, ptr(buf), buf.length));
+    if (n === 0) return out;
+    for (let off = 0; off < n; ) {
+      const reclen = buf.readUInt16LE(off + 16);
+      const type = buf[off + 18]!;
+      const end = buf.indexOf(0, off + 19);
+      const name = buf.toString("utf8", off + 19, end);
+      if (name !== "." && name !== "..") out.push([name, type]);
+      off += reclen;
+    }
+  }
+}
+
+const TYPE_OF_MODE: Record<number, number> = {
+  [S.IFIFO]: DT.FIFO, [S.IFCHR]: DT.CHR, [S.IFDIR]: DT.DIR, [S.IFBLK]: DT.BLK, [S.IFREG]: DT.REG, [S.IFLNK]: DT.LNK, [S.IFSOCK]: DT.SOCK,
+};
+
+function withDir<T>(path: string, run: (fd: number) => T): T {
+  const fd = openFile(path, O.RDONLY | O.DIRECTORY);
+  try { return run(fd); } finally { libc.close(fd); }
+}
+
+/** The names in a directory (readdirSync order: as the filesystem lists them). */
+export const readDir = (path: string): string[] => withDir(path, (fd) => listFd(fd, path).map(([name]) => name));
+
+/** readdirSync(path, { withFileTypes: true }). */
+export function readDirEntries(path: string): DirEntry[] {
+  return withDir(path, (fd) => listFd(fd, path).map(([name, d]) => {
+    const type = d !== DT.UNKNOWN ? d : TYPE_OF_MODE[statx(fd, name, AT_SYMLINK_NOFOLLOW, "lstat", `${path}/${name}`).mode & S_IFMT] ?? DT.UNKNOWN;
+    return { name, type, isDirectory: () => type === DT.DIR, isFile: () => type === DT.REG, isSymbolicLink: () => type === DT.LNK };
+  }));
+}
+
+/** Empty the directory open as `fd` (never through a symlink: those are unlinked), then nothing else. */
+function emptyDirFd(fd: number, subject: string) {
+  for (const [name, type] of listFd(fd, subject)) {
+    const child = `${subject}/${name}`;
+    const nameC = cstr(name);
+    if (type !== DT.DIR) {
+      if (syscall(NR.unlinkat, fd, ptr(nameC), 0) !== -1) continue;
+      const e = errno();
+      if (e === ENOENT) continue;
+      if (e !== EISDIR) throw new SysError("unlink", e, child);
+    }
+    const sub = libc.openat(fd, nameC, O.RDONLY | O.DIRECTORY | O.NOFOLLOW | O.CLOEXEC, 0);
+    if (sub === -1) {
+      const e = errno();
+      if (e === ENOENT) continue;
+      throw new SysError("open", e, child);
+    }
+    try { emptyDirFd(sub, child); } finally { libc.close(sub); }
+    if (syscall(NR.unlinkat, fd, ptr(nameC), AT_REMOVEDIR) === -1 && errno() !== ENOENT) throw new SysError("rmdir", errno(), child);
+  }
+}
+
+/** rm -rf: a file, a symlink (not what it points to) or a whole tree; a missing path is fine. */
+export function removeTree(path: string) {
+  const name = cstr(path);
+  if (syscall(NR.unlinkat, AT_FDCWD, ptr(name), 0) !== -1) return;
+  const e = errno();
+  if (e === ENOENT) return;
+  if (e !== EISDIR) throw new SysError("unlink", e, path);
+  const fd = libc.open(name, O.RDONLY | O.DIRECTORY | O.NOFOLLOW | O.CLOEXEC, 0);
+  if (fd === -1) {
+    if (errno() === ENOENT) return;
+    throw new SysError("open", errno(), path);
+  }
+  try { emptyDirFd(fd, path); } finally { libc.close(fd); }
+  try { rmdir(path); } catch (err) { if ((err as SysError).errno !== ENOENT) throw err; }
+}
