@@ -9,12 +9,20 @@ import type { Cleanup, Context } from "./context.ts";
 
 export type CgroupHandle = CgroupManager;
 
-/** Make the container's cgroup (limits come later: applyCgroupLimits). */
+/**
+ * The container's cgroup: its paths now, its directories by makeCgroup (create runs that while
+ * the cloned init starts up). Removed on failure from here on.
+ */
 export function openCgroup(ctx: Context, spec: Spec, id: string, cleanup: Cleanup): CgroupHandle {
   if (ctx.opts.systemdCgroup) throw new Error("--systemd-cgroup is not supported: minidocker manages cgroupfs directly");
   const manager = cgroupManager({ cgroupsPath: spec.linux?.cgroupsPath, id, warn: (m) => ctx.log.warn(`cgroup: ${m}`) });
-  manager.create();
   cleanup.add("cgroup", () => manager.destroy());
+  return manager;
+}
+
+/** Make the cgroup's directories, before any process joins (limits come later: applyCgroupLimits). */
+export function makeCgroup(manager: CgroupHandle, spec: Spec): void {
+  manager.create();
   // Realtime bandwidth goes in before init joins (runc fs/cpu.go Apply → SetRtSched): init sets
   // process.scheduler SCHED_FIFO/RR on itself, which a cgroup with rt_runtime_us 0 refuses (EPERM).
   const cpu = spec.linux?.resources?.cpu;
@@ -25,7 +33,6 @@ export function openCgroup(ctx: Context, spec: Spec, id: string, cleanup: Cleanu
       throw e instanceof CgroupError ? e : during("cgroup", e);
     }
   }
-  return manager;
 }
 
 /**

@@ -14,7 +14,7 @@ import * as sys from "../sys/linux.ts";
 import { CLONE, O } from "../sys/linux.ts";
 import { Cleanup, type Context } from "./context.ts";
 import { killAndReap, launchInit, logInitWarnings } from "./launch.ts";
-import { applyCgroupLimits, openCgroup, type CgroupHandle } from "./cgroup.ts";
+import { applyCgroupLimits, makeCgroup, openCgroup, type CgroupHandle } from "./cgroup.ts";
 import { compileProfile, deliverNotifyFd } from "./seccomp.ts";
 import { callerWindowSize } from "./foreground.ts";
 
@@ -227,6 +227,8 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
       state.pid = pid;
       cleanup.add("init process", () => killAndReap(pid));
       plan.stateJson = hookState(state, "creating");
+      // init needs ~5 ms to start up and read its plan: the mkdirs are off the critical path here
+      makeCgroup(cgroup, spec);
     },
     joinCgroup: (pid) => cgroup.addProcess(pid),
     whileInitWorks: (_pid, startTime) => {
