@@ -1,5 +1,6 @@
 // The cgroup manager interface, implemented by v1/manager.ts and v2/manager.ts.
 import type { LinuxResources, Stats } from "./types.ts";
+import { writeErr } from "../sys/stdio.ts";
 
 export interface CgroupManager {
   readonly version: 1 | 2;
@@ -40,4 +41,4 @@ export interface CgroupManagerOptions {
   warn?: (message: string) => void;
 }
 
-export const defaultWarn = (message: string) => process.stderr.write(`warning: cgroup: ${message}\n`);
+export const defaultWarn = (message: string) => writeErr(`warning: cgroup: ${message}\n`);

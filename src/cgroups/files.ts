@@ -1,7 +1,8 @@
 // Reading and writing cgroupfs files, with errors that name the spec field, the file and the value:
 //   cgroup: linux.resources.cpu.cpus: write "cpuset.cpus" "99": EINVAL (Invalid argument)
-import { closeSync, constants, existsSync, openSync, readFileSync, writeSync } from "node:fs";
 import { RuntimeError, SysError } from "../sys/errors.ts";
+import { closeFd, exists, openFile, readText, writeAll } from "../sys/fs.ts";
+import { O } from "../sys/linux.ts";
 
 export class CgroupError extends RuntimeError {
   constructor(detail: string, readonly field = "", readonly file = "", options?: ErrorOptions) {
@@ -9,7 +10,7 @@ export class CgroupError extends RuntimeError {
   }
 }
 
-/** errno of a node:fs error (Bun reports it negated, as Node does). */
+/** errno of a SysError (or of a node error, which Bun reports negated, as Node does). */
 export const errnoOf = (e: unknown): number => Math.abs((e as NodeJS.ErrnoException)?.errno ?? 0);
 
 export const basename = (path: string) => path.slice(path.lastIndexOf("/") + 1);
@@ -21,17 +22,17 @@ export const basename = (path: string) => path.slice(path.lastIndexOf("/") + 1);
 export function writeCgroupFile(dir: string, file: string, value: string, field = ""): void {
   let fd: number;
   try {
-    fd = openSync(`${dir}/${file}`, constants.O_WRONLY | constants.O_TRUNC | constants.O_CLOEXEC);
+    fd = openFile(`${dir}/${file}`, O.WRONLY | O.TRUNC);
   } catch (e) {
     throw new CgroupError(new SysError("open", errnoOf(e), `${dir}/${file}`).message, field, file, { cause: e });
   }
   try {
-    writeSync(fd, value);
+    writeAll(fd, value, `${dir}/${file}`);
   } catch (e) {
     const sys = new SysError(`write "${file}"`, errnoOf(e), value);
     throw new CgroupError(sys.message, field, file, { cause: sys });
   } finally {
-    closeSync(fd);
+    closeFd(fd);
   }
 }
 
@@ -53,13 +54,13 @@ export function writeOrDefer(dir: string, file: string, value: string, field: st
 
 export function readCgroupFile(dir: string, file: string): string {
   try {
-    return readFileSync(`${dir}/${file}`, "utf8");
+    return readText(`${dir}/${file}`);
   } catch (e) {
     throw new CgroupError(new SysError("read", errnoOf(e), `${dir}/${file}`).message, "", file, { cause: e });
   }
 }
 
-export const hasCgroupFile = (dir: string, file: string) => existsSync(`${dir}/${file}`);
+export const hasCgroupFile = (dir: string, file: string) => exists(`${dir}/${file}`);
 
 /** A single number file; "max" (v2) reads as the largest value, like runc's GetCgroupParamUint. */
 export function parseCgroupNumber(text: string, what = "value"): number {

@@ -1,9 +1,9 @@
 // Entry point: picks cgroup v1 or v2 once and opens a container's cgroup.
 //   v2 when the mount root is a cgroup2 filesystem (it has cgroup.controllers);
 //   otherwise v1 (including hybrid hosts: v1 controllers plus an empty cgroup2 at /unified).
-import { existsSync } from "node:fs";
 import type { CgroupManager, CgroupManagerOptions } from "./api.ts";
 import { DEFAULT_CGROUP_ROOT } from "./paths.ts";
+import { exists } from "../sys/fs.ts";
 import { CgroupV1Manager } from "./v1/manager.ts";
 import { CgroupV2Manager } from "./v2/manager.ts";
 
@@ -12,7 +12,7 @@ export { CgroupError } from "./files.ts";
 export { containerDeviceRules, DEFAULT_ALLOWED_DEVICES } from "./devices.ts";
 
 export function cgroupVersion(root = DEFAULT_CGROUP_ROOT): 1 | 2 {
-  return existsSync(`${root}/cgroup.controllers`) ? 2 : 1;
+  return exists(`${root}/cgroup.controllers`) ? 2 : 1;
 }
 
 export function cgroupManager(options: CgroupManagerOptions): CgroupManager {

@@ -1,15 +1,15 @@
 // Operations on a cgroup directory subtree, the same on v1 and v2: every pid in it, removing it
 // (children first, retrying while exiting processes leave), and signalling everything in it.
-import { readdirSync, rmdirSync, statSync } from "node:fs";
 import { CgroupError, errnoOf, readCgroupFile } from "./files.ts";
 import { SysError } from "../sys/errors.ts";
+import { readDirEntries, rmdir, stat } from "../sys/fs.ts";
 
 const EBUSY = 16, ENOENT = 2, ESRCH = 3;
 
 /** The cgroup directories under `dir` (not `dir`), deepest first. */
 export function childCgroups(dir: string): string[] {
   const out: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+  for (const entry of readDirEntries(dir)) {
     if (!entry.isDirectory()) continue;
     const child = `${dir}/${entry.name}`;
     out.push(...childCgroups(child), child);
@@ -37,7 +37,7 @@ export function removeCgroupTree(dir: string, timeoutMs = 2000): void {
       let dirs: string[];
       try { dirs = [...childCgroups(dir), dir]; } catch (e) { if (errnoOf(e) === ENOENT) return; throw e; }
       for (const d of dirs) {
-        try { rmdirSync(d); } catch (e) { if (errnoOf(e) !== ENOENT) throw e; }
+        try { rmdir(d); } catch (e) { if (errnoOf(e) !== ENOENT) throw e; }
       }
       return;
     } catch (e) {
@@ -69,7 +69,7 @@ export function signalPids(pids: readonly number[], signal: number): void {
 }
 
 export const isDirectory = (path: string) => {
-  try { return statSync(path).isDirectory(); } catch { return false; }
+  try { return stat(path).isDirectory(); } catch { return false; }
 };
 
 /** Poll `done` until true or `timeoutMs` passes. */

@@ -1,12 +1,12 @@
 // AppArmor and SELinux: a profile or label is applied where the host has the LSM, and is a clear
 // error where it does not (runc refuses too rather than run the process unconfined).
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { RuntimeError } from "../sys/errors.ts";
+import { exists, readText, writeText } from "../sys/fs.ts";
 
 export const apparmorEnabled = () => {
-  try { return readFileSync("/sys/module/apparmor/parameters/enabled", "utf8").trim() === "Y"; } catch { return false; }
+  try { return readText("/sys/module/apparmor/parameters/enabled").trim() === "Y"; } catch { return false; }
 };
-export const selinuxEnabled = () => existsSync("/sys/fs/selinux/enforce");
+export const selinuxEnabled = () => exists("/sys/fs/selinux/enforce");
 
 /** Parent side, before anything is made: refuse what the host cannot enforce. */
 export function checkLsm(where: string, p: { apparmorProfile?: string; selinuxLabel?: string }, mountLabel?: string) {
@@ -21,13 +21,13 @@ export function checkLsm(where: string, p: { apparmorProfile?: string; selinuxLa
 /** Init side, right before execve: the kernel applies the label/profile at exec. */
 export function applyLsm(p: { apparmorProfile?: string; selinuxLabel?: string }) {
   if (p.apparmorProfile) {
-    const attr = existsSync("/proc/self/attr/apparmor/exec") ? "/proc/self/attr/apparmor/exec" : "/proc/self/attr/exec";
-    try { writeFileSync(attr, `exec ${p.apparmorProfile}`); } catch (e) {
+    const attr = exists("/proc/self/attr/apparmor/exec") ? "/proc/self/attr/apparmor/exec" : "/proc/self/attr/exec";
+    try { writeText(attr, `exec ${p.apparmorProfile}`); } catch (e) {
       throw new RuntimeError(`process.apparmorProfile "${p.apparmorProfile}": ${(e as Error).message}`);
     }
   }
   if (p.selinuxLabel) {
-    try { writeFileSync("/proc/self/attr/exec", p.selinuxLabel); } catch (e) {
+    try { writeText("/proc/self/attr/exec", p.selinuxLabel); } catch (e) {
       throw new RuntimeError(`process.selinuxLabel "${p.selinuxLabel}": ${(e as Error).message}`);
     }
   }

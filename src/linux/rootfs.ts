@@ -3,9 +3,9 @@
 // rootfs, /dev (devices, /dev/pts/ptmx, symlinks), pivot_root (or chroot), then masked and
 // read-only paths and a read-only root. Runs in init, in the container's mount namespace.
 import { parseProcCgroup } from "../cgroups/paths.ts";
-import { chmodSync, existsSync, fstatSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync } from "node:fs";
 import type { Mount } from "../spec/types.ts";
 import { RuntimeError, step, SysError } from "../sys/errors.ts";
+import { chmod, exists, fstat, lstat, mkdirp, readlink, readText, stat, symlink } from "../sys/fs.ts";
 import * as sys from "../sys/linux.ts";
 import { MS } from "../sys/linux.ts";
 import { mkdirat, openat2, RESOLVE, symlinkat, unlinkat } from "../sys/in-root.ts";
@@ -45,10 +45,10 @@ export function secureJoin(root: string, unsafe: string): string {
     if (part === "..") { resolved.pop(); continue; }
     const full = `${root}/${[...resolved, part].join("/")}`;
     let isLink = false;
-    try { isLink = lstatSync(full).isSymbolicLink(); } catch { /* missing: created later, inside root */ }
+    try { isLink = lstat(full).isSymbolicLink(); } catch { /* missing: created later, inside root */ }
     if (!isLink) { resolved.push(part); continue; }
     if (++links > 255) throw new SysError("resolve", 40 /* ELOOP */, unsafe);
-    const target = readlinkSync(full);
+    const target = readlink(full);
     if (target.startsWith("/")) resolved.length = 0;
     pending = [...target.split("/").filter((p) => p && p !== "."), ...pending];
   }
@@ -101,7 +101,7 @@ export interface MountinfoEntry {
 }
 
 /** The one mountinfo parser of this module (proc(5): root, mount point, options, optional…, "-", type, source, super options). */
-export function parseMountinfo(text = readFileSync("/proc/self/mountinfo", "utf8")): MountinfoEntry[] {
+export function parseMountinfo(text = readText("/proc/self/mountinfo")): MountinfoEntry[] {
   const entries: MountinfoEntry[] = [];
   for (const line of text.split("\n")) {
     const f = line.split(" ");
@@ -129,7 +129,7 @@ function devSymlinks(dev: number) {
   const links: Array<[string, string]> = [
     ["/proc/self/fd", "fd"], ["/proc/self/fd/0", "stdin"], ["/proc/self/fd/1", "stdout"], ["/proc/self/fd/2", "stderr"],
   ];
-  if (existsSync("/proc/kcore")) links.push(["/proc/kcore", "core"]);
+  if (exists("/proc/kcore")) links.push(["/proc/kcore", "core"]);
   for (const [target, name] of links) {
     try { symlinkat(target, dev, name, `/dev/${name}`); } catch (e) {
       if (!(e instanceof SysError && e.errno === EEXIST)) throw e;
@@ -147,8 +147,8 @@ export function withProcfd(root: string, path: string, fn: (procfd: string) => v
   const fd = openInRoot(root, path);
   try {
     const procfd = `/proc/self/fd/${fd}`;
-    const real = readlinkSync(procfd);
-    if (real !== path || fstatSync(fd).isSymbolicLink())
+    const real = readlink(procfd);
+    if (real !== path || fstat(fd).isSymbolicLink())
       throw new RuntimeError(`possibly malicious path detected: "${path}" is "${real}"; refusing to mount on it`);
     try {
       fn(procfd);
@@ -222,7 +222,10 @@ function mountOne(plan: RootfsPlan, m: Mount) {
   if (isBind(m.type, o)) {
     const source = m.source ?? "";
     let st;
-    try { st = statSync(source); } catch (e) { throw new RuntimeError(`bind source "${source}": ${(e as Error).message.replace(/,.*$/, "")}`); }
+    try { st = stat(source); } catch (e) {
+      const m = (e as Error).message; // stat "…": ENOENT (No such file or directory): the path is said once
+      throw new RuntimeError(`bind source "${source}": ${e instanceof SysError ? m.slice(m.lastIndexOf(": ") + 2) : m}`);
+    }
     const dest = secureJoin(plan.rootfs, m.destination);
     checkProcMount(plan.rootfs, dest, source);
     createMountPoint(plan.rootfs, dest, st.isDirectory());
@@ -243,13 +246,13 @@ function mountOne(plan: RootfsPlan, m: Mount) {
   }
   if (type === "proc" || type === "sysfs") {
     // never mount these through a symlink or onto a file (runc)
-    try { if (!lstatSync(dest).isDirectory()) throw new RuntimeError(`filesystem "${type}" must be mounted on an ordinary directory`); }
+    try { if (!lstat(dest).isDirectory()) throw new RuntimeError(`filesystem "${type}" must be mounted on an ordinary directory`); }
     catch (e) { if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e; }
   } else if (type !== "mqueue" && type !== "tmpfs") {
     checkProcMount(plan.rootfs, dest, m.source ?? "");
   }
   let before;
-  try { before = statSync(dest); } catch { /* created below */ }
+  try { before = stat(dest); } catch { /* created below */ }
   mkdirAllInRoot(plan.rootfs, dest);
   // tmpfs is mounted read-write and made read-only in finalizeRootfs, after the chmod below
   // (and, for /dev, after the device nodes): runc's mountPropagate.
@@ -264,7 +267,7 @@ function mountOne(plan: RootfsPlan, m: Mount) {
     sys.mount(null, dest, null, MS.BIND | MS.REMOUNT | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC);
   }
   // a tmpfs over an existing directory takes that directory's mode (runc)
-  if (type === "tmpfs" && before) chmodSync(dest, before.mode & 0o7777);
+  if (type === "tmpfs" && before) chmod(dest, before.mode & 0o7777);
   applyPropagation(plan.rootfs, dest, o.propagation);
   // rro, rnosuid, …: runc 1.1 (mountToRootfs → setRecAttr) applies them to binds only; the
   // other types ignore them (validation warns).
@@ -311,7 +314,7 @@ function lockedFlags(dest: string, userns: boolean): number {
 const MOUNTINFO_FLAGS: Record<string, number> = { nosuid: MS.NOSUID, nodev: MS.NODEV, noexec: MS.NOEXEC, ro: MS.RDONLY };
 
 function createMountPoint(root: string, dest: string, directory: boolean) {
-  if (existsSync(dest)) return;
+  if (exists(dest)) return;
   if (directory) { mkdirAllInRoot(root, dest); return; }
   const parent = openDirInRoot(root, dest.replace(/\/[^/]*$/, "") || root);
   try {
@@ -330,27 +333,27 @@ function createMountPoint(root: string, dest: string, directory: boolean) {
  * the mount's flags. runc mounts no cgroup2 "unified" entry on a hybrid host; neither do we.
  */
 function mountCgroup(rootfs: string, dest: string, flags: number, propagation: number[], cgroupns: boolean, cgroupDirs: Record<string, string> = {}) {
-  if (existsSync("/sys/fs/cgroup/cgroup.controllers")) {
+  if (exists("/sys/fs/cgroup/cgroup.controllers")) {
     withProcfd(rootfs, dest, (fd) => sys.mount("cgroup2", fd, "cgroup2", flags));
     return;
   }
   const DEFAULT_FLAGS = MS.NOSUID | MS.NODEV | MS.NOEXEC;
-  const before = statSync(dest); // sysfs' /sys/fs/cgroup (0555): runc's tmpfs takes its mode
+  const before = stat(dest); // sysfs' /sys/fs/cgroup (0555): runc's tmpfs takes its mode
   // what goes inside is in this new tmpfs, which only we see; it takes the mount's propagation (runc mountPropagate)
   withProcfd(rootfs, dest, (fd) => sys.mount("tmpfs", fd, "tmpfs", DEFAULT_FLAGS, "mode=755"));
   applyPropagation(rootfs, dest, propagation);
-  chmodSync(dest, before.mode & 0o7777);
+  chmod(dest, before.mode & 0o7777);
   let own: Map<string, string> | undefined;
-  for (const h of cgroupV1Hierarchies(readFileSync("/proc/self/mountinfo", "utf8"))) {
+  for (const h of cgroupV1Hierarchies(readText("/proc/self/mountinfo"))) {
     const name = h.mountPoint.split("/").pop()!;
     const dir = `${dest}/${name}`;
-    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    mkdirp(dir, 0o755);
     if (cgroupns) {
       const data = name === "systemd" ? "name=systemd" : name;
       sys.mount(name === "systemd" ? "systemd" : "cgroup", dir, "cgroup", DEFAULT_FLAGS | (flags & MS.RDONLY), data);
     } else {
       const source = h.subsystems.map((s) => cgroupDirs[s]).find((d) => d === h.mountPoint || d?.startsWith(`${h.mountPoint}/`))
-        ?? ownCgroupDir(h, own ??= parseProcCgroup(readFileSync("/proc/self/cgroup", "utf8")));
+        ?? ownCgroupDir(h, own ??= parseProcCgroup(readText("/proc/self/cgroup")));
       const bindFlags = MS.BIND | MS.REC | flags;
       sys.mount(source, dir, null, bindFlags);
       if (flags & ~(MS.REC | MS.REMOUNT | MS.BIND)) sys.mount(source, dir, null, bindFlags | MS.REMOUNT);
@@ -358,7 +361,7 @@ function mountCgroup(rootfs: string, dest: string, flags: number, propagation: n
     }
     // co-mounted controllers get symlinks: cpu -> cpu,cpuacct
     if (name.includes(",")) for (const c of name.split(",")) {
-      try { symlinkSync(name, `${dest}/${c}`); } catch (e) { if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e; }
+      try { symlink(name, `${dest}/${c}`); } catch (e) { if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e; }
     }
   }
 }
@@ -447,7 +450,7 @@ function readonlyPath(path: string) {
 
 function maskPath(path: string, mountLabel?: string) {
   let st;
-  try { st = statSync(path); } catch { return; } // missing: skipped, like runc
+  try { st = stat(path); } catch { return; } // missing: skipped, like runc
   if (st.isDirectory()) sys.mount("tmpfs", path, "tmpfs", MS.RDONLY, mountLabel ? `context="${mountLabel}"` : undefined);
   else sys.mount("/dev/null", path, null, MS.BIND);
 }

@@ -7,7 +7,7 @@
 // additionalGids (an empty list clears the groups init inherited).
 import { SysError } from "../sys/errors.ts";
 import type { ProcessSys } from "../sys/process.ts";
-import { fstatSync, fchownSync, statSync } from "node:fs";
+import { fchown, fstat, stat } from "../sys/fs.ts";
 
 /** process.user (config-schema.json). */
 export interface User {
@@ -74,21 +74,21 @@ export function giveStdioToUser(user: User | undefined) {
   const gid = user?.gid ?? 0;
   let devNull: { rdev: number } | undefined;
   try {
-    devNull = statSync("/dev/null");
+    devNull = stat("/dev/null");
   } catch {
     devNull = undefined;
   }
   for (const fd of [0, 1, 2]) {
     let st;
     try {
-      st = fstatSync(fd);
+      st = fstat(fd);
     } catch {
       continue; // closed fd
     }
     if (devNull && st.isCharacterDevice() && st.rdev === devNull.rdev) continue;
     if (st.uid === uid && st.gid === gid) continue;
     try {
-      fchownSync(fd, uid, gid);
+      fchown(fd, uid, gid);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code !== "EINVAL" && code !== "EPERM" && code !== "EROFS") throw e;

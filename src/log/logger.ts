@@ -1,7 +1,8 @@
 // consola (core build: +1 ms, the default fancy reporter costs +30 ms) with a reporter that
 // writes logrus's formats, which containerd and podman parse: text
 // `time="…" level=error msg="…"` or JSON `{"level":"error","msg":"…","time":"…"}`.
-import { appendFileSync } from "node:fs";
+import { appendText } from "../sys/fs.ts";
+import { writeErr } from "../sys/stdio.ts";
 import type { ConsolaInstance, ConsolaReporter, LogObject } from "consola/core";
 
 export type LogFormat = "text" | "json";
@@ -52,8 +53,8 @@ function buildConsola(opts: { file?: string; format?: LogFormat; debug?: boolean
     log(obj: LogObject) {
       const msg = obj.args.map((a) => (a instanceof Error ? a.message : typeof a === "string" ? a : JSON.stringify(a))).join(" ");
       const line = formatLine(format, LEVEL[obj.type] ?? "info", msg, obj.date);
-      if (opts.file) appendFileSync(opts.file, line);
-      else process.stderr.write(line);
+      if (opts.file) appendText(opts.file, line);
+      else writeErr(line);
     },
   };
   return createConsola({ level: opts.debug ? 4 : 3, throttle: 0, reporters: [reporter] });

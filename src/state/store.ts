@@ -2,9 +2,9 @@
 // atomically: temp file, fsync, rename) and exec.fifo while the container is `created`.
 // Mutating commands hold flock(LOCK_EX) on the container's directory and re-read state inside.
 // The status is derived from the live process, guarded against pid reuse by its start time.
-import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import type { Spec } from "../spec/types.ts";
 import { RuntimeError } from "../sys/errors.ts";
+import { exists as pathExists, fstat, fsync, mkdir, mkdirp, openFile, readDir, readText, removeTree, rename, stat, writeAll } from "../sys/fs.ts";
 import * as sys from "../sys/linux.ts";
 import { O } from "../sys/linux.ts";
 
@@ -38,7 +38,7 @@ export function validateId(id: string | undefined): string {
 /** Fields 3 (state) and 22 (start time) of /proc/<pid>/stat; the comm field may hold spaces. */
 export function procStat(pid: number): { state: string; startTime: string } | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const stat = readText(`/proc/${pid}/stat`);
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return { state: fields[0]!, startTime: fields[19]! };
   } catch {
@@ -50,14 +50,14 @@ export class Store {
   constructor(readonly root: string) {}
 
   dir(id: string) { return `${this.root}/${validateId(id)}`; }
-  exists(id: string) { return existsSync(`${this.dir(id)}/state.json`) || existsSync(this.dir(id)); }
+  exists(id: string) { return pathExists(`${this.dir(id)}/state.json`) || pathExists(this.dir(id)); }
 
   /** Make the container's directory; a duplicate id is an error. */
   createDir(id: string): string {
-    mkdirSync(this.root, { recursive: true, mode: 0o711 });
+    mkdirp(this.root, 0o711);
     const dir = this.dir(id);
     try {
-      mkdirSync(dir, { mode: 0o711 });
+      mkdir(dir, 0o711);
     } catch (e) {
       // runc's ErrExist says "container with given ID already exists"; engines match "already exists"
       if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new RuntimeError(`container ${id} already exists`);
@@ -66,7 +66,7 @@ export class Store {
     return dir;
   }
 
-  removeDir(id: string) { rmSync(this.dir(id), { recursive: true, force: true }); }
+  removeDir(id: string) { removeTree(this.dir(id)); }
 
   /** flock the container's directory; the returned function unlocks. */
   lock(id: string): () => void {
@@ -80,8 +80,8 @@ export class Store {
     // While we waited, the holder may have deleted the container and another `create` made a
     // new directory of the same id: our lock is then on the old one. Lock only what is there.
     let current: number | undefined;
-    try { current = statSync(this.dir(id)).ino; } catch {}
-    if (current !== fstatSync(fd).ino) {
+    try { current = stat(this.dir(id)).ino; } catch {}
+    if (current !== fstat(fd).ino) {
       sys.close(fd);
       if (current === undefined) throw notExist(id);
       return this.lock(id);
@@ -92,21 +92,20 @@ export class Store {
   write(state: StoredState) {
     const dir = this.dir(state.id);
     const tmp = `${dir}/.state.json.${process.pid}`;
-    const fd = openSync(tmp, "w", 0o600);
+    const fd = openFile(tmp, O.WRONLY | O.CREAT | O.TRUNC, 0o600);
     try {
-      const data = Buffer.from(JSON.stringify(state));
-      for (let off = 0; off < data.length; ) off += writeSync(fd, data, off);
-      fsyncSync(fd);
+      writeAll(fd, JSON.stringify(state), tmp);
+      fsync(fd, tmp);
     } finally {
-      closeSync(fd);
+      sys.close(fd);
     }
-    renameSync(tmp, `${dir}/state.json`); // readers never see half a file
+    rename(tmp, `${dir}/state.json`); // readers never see half a file
   }
 
   read(id: string): StoredState {
     let text: string;
     try {
-      text = readFileSync(`${this.dir(id)}/state.json`, "utf8");
+      text = readText(`${this.dir(id)}/state.json`);
     } catch {
       throw notExist(id);
     }
@@ -115,7 +114,7 @@ export class Store {
 
   list(): string[] {
     try {
-      return readdirSync(this.root).filter((name) => ID_RE.test(name) && existsSync(`${this.root}/${name}/state.json`)).sort();
+      return readDir(this.root).filter((name) => ID_RE.test(name) && pathExists(`${this.root}/${name}/state.json`)).sort();
     } catch {
       return [];
     }
@@ -128,8 +127,8 @@ export class Store {
   /** The live status: the process, its start time, exec.fifo, and the cgroup freezer. */
   status(state: StoredState, frozen?: () => boolean): Status {
     if (!initAlive(state)) return "stopped";
-    if (existsSync(this.creatingPath(state.id))) return "creating";
-    if (existsSync(this.fifoPath(state.id))) return "created";
+    if (pathExists(this.creatingPath(state.id))) return "creating";
+    if (pathExists(this.fifoPath(state.id))) return "created";
     if (frozen?.()) return "paused";
     return "running";
   }

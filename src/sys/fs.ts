@@ -99,6 +99,11 @@ export function readAllFd(fd: number, subject = String(fd)): Buffer {
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
 }
 
+/** lseek(fd, 0, SEEK_SET): read from the start what was just written (a memfd). */
+export function rewind(fd: number) {
+  retry("lseek", String(fd), () => syscall(NR.lseek, fd, 0, 0));
+}
+
 export function readBytes(path: string): Buffer {
   const fd = openFile(path, O.RDONLY);
   try { return readAllFd(fd, path); } finally { libc.close(fd); }

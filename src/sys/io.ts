@@ -1,8 +1,8 @@
 // fd I/O for the CLI side beyond sys/linux.ts: the listening end of a unix socket (what a
 // console socket's owner runs: recvtty, an engine's shim) and raw reads; polling is in linux.ts.
-import { renameSync, rmSync } from "node:fs";
 import { errno, libc } from "../../ffi/libc.ts";
 import { SysError } from "./errors.ts";
+import { rename, unlinkIfExists } from "./fs.ts";
 import { AF_UNIX, check, SOCK_CLOEXEC, SOCK_STREAM, socket, unixAddress } from "./linux.ts";
 
 /**
@@ -13,14 +13,14 @@ export function listenUnix(path: string, backlog = 16): number {
   const fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, path);
   const tmp = `${path}.${process.pid}.tmp`;
   try {
-    rmSync(tmp, { force: true });
+    unlinkIfExists(tmp);
     const addr = unixAddress(tmp, "bind");
     check(libc.bind(fd, addr, addr.length), "bind", tmp);
     check(libc.listen(fd, backlog), "listen", tmp);
-    renameSync(tmp, path);
+    rename(tmp, path);
   } catch (e) {
     libc.close(fd);
-    rmSync(tmp, { force: true });
+    unlinkIfExists(tmp);
     throw e;
   }
   return fd;

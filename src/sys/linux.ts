@@ -45,6 +45,7 @@ export const NR = {
   fchmodat: arm ? 53 : 268,
   fchown: arm ? 55 : 93,
   fsync: arm ? 82 : 74,
+  lseek: arm ? 62 : 8,
 } as const;
 
 export function syscall(nr: number, ...args: Array<number | bigint>): number {

@@ -8,10 +8,10 @@
 // threads, so these must run on the JS thread that later calls execve. setresuid, setresgid
 // and setgroups go through glibc, which applies them to every thread of the process (setxid
 // broadcast), as the kernel's credentials are per thread too.
-import { readFileSync, writeFileSync } from "node:fs";
 import { ptr } from "bun:ffi";
 import { libc } from "../../ffi/libc.ts";
 import { SysError } from "./errors.ts";
+import { readText, writeText } from "./fs.ts";
 import { check, NR, syscall } from "./linux.ts";
 
 export interface CapabilityState {
@@ -64,7 +64,7 @@ const SCHED_ATTR_SIZE = 56; // SCHED_ATTR_SIZE_VER1, as runc (unix.SizeofSchedAt
 const low32 = (mask: bigint) => Number(mask & 0xffffffffn);
 const high32 = (mask: bigint) => Number((mask >> 32n) & 0xffffffffn);
 
-/** Errors from node:fs carry `errno` as a negative number and `code` as the errno name. */
+/** A file error renamed after what it was for: `write "/proc/self/oom_score_adj": EACCES`. */
 function fsCall<T>(call: string, path: string, run: () => T): T {
   try {
     return run();
@@ -100,7 +100,7 @@ export const linuxProcessSys: ProcessSys = {
 
   lastCap() {
     try {
-      return Number.parseInt(readFileSync("/proc/sys/kernel/cap_last_cap", "utf8").trim(), 10);
+      return Number.parseInt(readText("/proc/sys/kernel/cap_last_cap").trim(), 10);
     } catch {
       // /proc/sys may be masked (maskedPaths) by now: probe the bounding set as libcap does;
       // PR_CAPBSET_READ (23) fails with EINVAL past the kernel's last capability.
@@ -166,12 +166,12 @@ export const linuxProcessSys: ProcessSys = {
   umask: (mask) => Number(libc.umask(mask)),
 
   writeFile(path, text) {
-    fsCall("write", path, () => writeFileSync(path, text));
+    fsCall("write", path, () => writeText(path, text));
   },
 
   readFile(path) {
     try {
-      return readFileSync(path, "utf8");
+      return readText(path);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       return fsCall("read", path, () => { throw e; });

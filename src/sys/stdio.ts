@@ -6,14 +6,16 @@ import { writeAll } from "./fs.ts";
 const EBADF = 9, EPIPE = 32;
 
 /**
- * Write all of `text` to `fd`. A reader that went away (EPIPE, as for `cmd | head`) or a closed
- * fd is not an error; nor is any failure on stderr, where it could not be reported.
+ * Write all of `text` to `fd`; false when nobody reads it any more. A reader that went away
+ * (EPIPE, as for `cmd | head`) or a closed fd is not an error; nor is any failure on stderr,
+ * where it could not be reported.
  */
-function writeFd(fd: number, text: string | Uint8Array) {
+function writeFd(fd: number, text: string | Uint8Array): boolean {
   try {
     writeAll(fd, text);
+    return true;
   } catch (e) {
-    if (e instanceof SysError && (e.errno === EPIPE || e.errno === EBADF || fd === 2)) return; // nowhere left to report it
+    if (e instanceof SysError && (e.errno === EPIPE || e.errno === EBADF || fd === 2)) return false;
     throw e;
   }
 }

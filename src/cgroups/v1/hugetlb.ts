@@ -2,14 +2,14 @@
 import type { Controller } from "../controller.ts";
 import { applyHugepageLimits, isHugetlbSet } from "../common.ts";
 import { readNumber } from "../files.ts";
-import { readdirSync } from "node:fs";
+import { readDir } from "../../sys/fs.ts";
 
 export const hugetlb: Controller = {
   name: "hugetlb",
   isSet: isHugetlbSet,
   apply: (dir, r) => applyHugepageLimits(dir, r, "limit_in_bytes"),
   stats(dir, stats) {
-    for (const file of readdirSync(dir)) {
+    for (const file of readDir(dir)) {
       const size = /^hugetlb\.(\w+)\.usage_in_bytes$/.exec(file)?.[1];
       if (size) stats.hugetlb[size] = {
         usage: readNumber(dir, file), max: readNumber(dir, `hugetlb.${size}.max_usage_in_bytes`),

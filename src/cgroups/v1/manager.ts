@@ -1,6 +1,5 @@
 // cgroup v1 (and hybrid hosts): one directory per mounted hierarchy (/sys/fs/cgroup/<controller>),
 // like runc's libcontainer/cgroups/fs driver.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync } from "node:fs";
 import type { CgroupManager, CgroupManagerOptions } from "../api.ts";
 import { defaultWarn } from "../api.ts";
 import { FIELD_OF_CONTROLLER, type Controller } from "../controller.ts";
@@ -8,6 +7,7 @@ import { CgroupError, errnoOf, readCgroupFile, writeCgroupFile } from "../files.
 import { DEFAULT_CGROUP_ROOT, innerCgroupPath, joinCgroupPath, parseProcCgroup } from "../paths.ts";
 import { isDirectory, removeCgroupTree, signalPids, subtreePids, waitFor } from "../tree.ts";
 import { emptyStats, type LinuxResources, type Stats } from "../types.ts";
+import { exists, mkdir, readDirEntries, readText, rmdir } from "../../sys/fs.ts";
 import { blkio } from "./blkio.ts";
 import { cpu } from "./cpu.ts";
 import { cpuacct } from "./cpuacct.ts";
@@ -27,13 +27,13 @@ const KNOWN = new Set([...V1_CONTROLLERS.map((c) => c.name), "freezer", "perf_ev
 /** Mounted v1 hierarchies under `root`: controller → hierarchy directory name ("cpu,cpuacct" serves both). */
 export function v1Hierarchies(root: string): Map<string, string> {
   const out = new Map<string, string>();
-  for (const entry of readdirSync(root, { withFileTypes: true })) {
+  for (const entry of readDirEntries(root)) {
     if (!entry.isDirectory()) continue; // "cpu -> cpu,cpuacct" symlinks: the real directory is listed too
     for (const name of entry.name.split(",")) if (KNOWN.has(name)) out.set(name, entry.name);
     // runc joins these too (no controller to apply): the container's /proc/self/cgroup and its
     // /sys/fs/cgroup/systemd bind show its own cgroup there, not the host's root.
     if (entry.name === "systemd") out.set("name=systemd", entry.name);
-    if (entry.name === "unified" && existsSync(`${root}/unified/cgroup.procs`)) out.set("unified", entry.name);
+    if (entry.name === "unified" && exists(`${root}/unified/cgroup.procs`)) out.set("unified", entry.name);
   }
   return out;
 }
@@ -57,7 +57,7 @@ export class CgroupV1Manager implements CgroupManager {
     const root = options.root ?? DEFAULT_CGROUP_ROOT;
     const inner = innerCgroupPath(options.cgroupsPath, options.id);
     const own = inner.startsWith("/") ? undefined
-      : parseProcCgroup(options.procSelfCgroup ?? readFileSync("/proc/self/cgroup", "utf8"));
+      : parseProcCgroup(options.procSelfCgroup ?? readText("/proc/self/cgroup"));
     const dirs: Record<string, string> = {};
     let first = "";
     for (const [controller, hierarchy] of v1Hierarchies(root)) {
@@ -86,9 +86,9 @@ export class CgroupV1Manager implements CgroupManager {
         if (made.includes(dir) || isDirectory(dir)) continue;
         // mkdir -p, remembering each level we make (and only those) for the undo
         const missing: string[] = [];
-        for (let d = dir; !existsSync(d); d = d.slice(0, d.lastIndexOf("/"))) missing.unshift(d);
+        for (let d = dir; !exists(d); d = d.slice(0, d.lastIndexOf("/"))) missing.unshift(d);
         for (const d of missing) {
-          try { mkdirSync(d); } catch (e) {
+          try { mkdir(d); } catch (e) {
             if (errnoOf(e) !== EEXIST) throw new CgroupError(new SysError("mkdir", errnoOf(e), d).message, "", "", { cause: e });
             continue;
           }
@@ -97,7 +97,7 @@ export class CgroupV1Manager implements CgroupManager {
         }
       }
     } catch (e) {
-      for (const d of made.reverse()) try { rmdirSync(d); } catch { /* best effort; the error below matters */ }
+      for (const d of made.reverse()) try { rmdir(d); } catch { /* best effort; the error below matters */ }
       throw e;
     }
   }

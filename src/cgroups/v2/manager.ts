@@ -1,6 +1,5 @@
 // cgroup v2 (unified hierarchy): one directory, controllers enabled top-down through each parent's
 // cgroup.subtree_control, like runc's libcontainer/cgroups/fs2 driver.
-import { existsSync, mkdirSync, readFileSync, rmdirSync } from "node:fs";
 import type { CgroupManager, CgroupManagerOptions } from "../api.ts";
 import { defaultWarn } from "../api.ts";
 import { FIELD_OF_CONTROLLER, type Controller } from "../controller.ts";
@@ -8,6 +7,7 @@ import { CgroupError, errnoOf, hasCgroupFile, readCgroupFile, readFlatKeyed, wri
 import { DEFAULT_CGROUP_ROOT, innerCgroupPath, joinCgroupPath, parentCgroupPath, parseProcCgroup } from "../paths.ts";
 import { isDirectory, removeCgroupTree, signalPids, subtreePids, waitFor } from "../tree.ts";
 import { emptyStats, type LinuxResources, type Stats } from "../types.ts";
+import { exists, mkdir, readText, rmdir } from "../../sys/fs.ts";
 import { cpu } from "./cpu.ts";
 import { cpuset } from "./cpuset.ts";
 import { devices } from "./devices.ts";
@@ -57,7 +57,7 @@ export class CgroupV2Manager implements CgroupManager {
     const root = options.root ?? DEFAULT_CGROUP_ROOT;
     let path = innerCgroupPath(options.cgroupsPath, options.id);
     if (!path.startsWith("/")) {
-      const own = parseProcCgroup(options.procSelfCgroup ?? readFileSync("/proc/self/cgroup", "utf8")).get("") ?? "/";
+      const own = parseProcCgroup(options.procSelfCgroup ?? readText("/proc/self/cgroup")).get("") ?? "/";
       path = joinCgroupPath("/", parentCgroupPath(own), path);
     }
     return new CgroupV2Manager(root, path, options.warn);
@@ -71,13 +71,13 @@ export class CgroupV2Manager implements CgroupManager {
       for (const part of parts) {
         enableSubtreeControllers(dir);
         dir = `${dir}/${part}`;
-        if (existsSync(dir)) continue;
-        try { mkdirSync(dir); made.push(dir); } catch (e) {
+        if (exists(dir)) continue;
+        try { mkdir(dir); made.push(dir); } catch (e) {
           if (errnoOf(e) !== EEXIST) throw new CgroupError(new SysError("mkdir", errnoOf(e), dir).message, "", "", { cause: e });
         }
       }
     } catch (e) {
-      for (const d of made.reverse()) try { rmdirSync(d); } catch { /* best effort; the error matters */ }
+      for (const d of made.reverse()) try { rmdir(d); } catch { /* best effort; the error matters */ }
       throw e;
     }
   }

@@ -1,10 +1,10 @@
 // The libseccomp backend: builds the filter with libseccomp (as runc does through
 // libseccomp-golang) and exports the BPF program instead of loading it, so that init loads the
 // same bytes whichever compiler made them.
-import { closeSync, fstatSync, readSync } from "node:fs";
 import { ptr, read } from "bun:ffi";
 import { type LibseccompSymbols, SCMP_ARG_CMP_SIZE, SCMP_FLTATR, openLibseccomp } from "../../../ffi/libseccomp.ts";
 import { RuntimeError, SysError } from "../../sys/errors.ts";
+import { closeFd, readAllFd, rewind } from "../../sys/fs.ts";
 import { SECCOMP_FILTER_FLAG, SPEC_OPERATORS } from "./constants.ts";
 import type { SeccompPlan } from "./rules.ts";
 import { memfdCreate } from "../../sys/linux.ts";
@@ -107,11 +107,9 @@ function exportBpf(lib: LibseccompSymbols, ctx: NonNullable<ReturnType<Libseccom
   try {
     const rc = lib.seccomp_export_bpf(ctx, fd);
     if (rc < 0) throw new SysError("seccomp_export_bpf", -rc);
-    const program = new Uint8Array(fstatSync(fd).size);
-    let done = 0;
-    while (done < program.length) done += readSync(fd, program, done, program.length - done, done);
-    return program;
+    rewind(fd);
+    return new Uint8Array(readAllFd(fd, "seccomp_export_bpf memfd"));
   } finally {
-    closeSync(fd);
+    closeFd(fd);
   }
 }
