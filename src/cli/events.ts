@@ -2,6 +2,7 @@ import { runcEventLine, runcStatsData } from "../cgroups/events-json.ts";
 import { cgroupOf } from "../container/cgroup.ts";
 import { statusOf } from "../container/lifecycle.ts";
 import { RuntimeError } from "../sys/errors.ts";
+import { writeOut } from "../sys/stdio.ts";
 import { type Command, requireId } from "./index.ts";
 
 const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, "µs": 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -29,7 +30,8 @@ export default {
     if (statusOf(ctx, state) === "stopped") throw new RuntimeError(`container with id ${id} is not running`);
     const cg = cgroupOf(state);
     if (!cg) throw new RuntimeError("container has no cgroup");
-    const emit = (type: "stats" | "oom", data?: unknown) => process.stdout.write(runcEventLine({ type, id, data }));
+    let readerGone = false; // our stdout's reader went away: nobody to report to any more
+    const emit = (type: "stats" | "oom", data?: unknown) => { if (!writeOut(runcEventLine({ type, id, data }))) readerGone = true; };
     if (inv.flags.stats) {
       emit("stats", runcStatsData(cg.stats()));
       return 0;
@@ -42,7 +44,7 @@ export default {
       const seen = cg.oomCount();
       for (; ooms < seen; ooms++) emit("oom");
     };
-    while (statusOf(ctx, state) !== "stopped" && cg.exists()) {
+    while (!readerGone && statusOf(ctx, state) !== "stopped" && cg.exists()) {
       try {
         reportOoms();
         const now = Date.now();

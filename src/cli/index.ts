@@ -6,6 +6,7 @@ import type { ArgsDef } from "citty";
 import { createLogger, type LogFormat } from "../log/logger.ts";
 import { type Context, type GlobalOptions, makeContext } from "../container/context.ts";
 import { RuntimeError } from "../sys/errors.ts";
+import { writeErr, writeOut } from "../sys/stdio.ts";
 import pkg from "../../package.json" with { type: "json" };
 
 export interface Invocation {
@@ -179,24 +180,24 @@ export async function main(argv: string[]): Promise<number> {
   try {
     parsed = parseGlobal(argv);
   } catch (e) {
-    process.stderr.write(`minidocker: ${(e as Error).message}\n`);
+    writeErr(`minidocker: ${(e as Error).message}\n`);
     return 1;
   }
   const { global, command, rest } = parsed;
   const log = createLogger({ file: global.log, format: global.logFormat, debug: global.debug });
   if (global.version) {
-    process.stdout.write(`minidocker version ${pkg.version}\nspec: 1.3.0\nbun: ${Bun.version}\n`);
+    writeOut(`minidocker version ${pkg.version}\nspec: 1.3.0\nbun: ${Bun.version}\n`);
     return 0;
   }
   if (global.help || !command || command === "help") {
-    process.stdout.write(`${usage()}\n`);
+    writeOut(`${usage()}\n`);
     return command || global.help ? 0 : 1;
   }
   const entry = COMMANDS[command];
   if (!entry) {
     const msg = `unknown command "${command}" (see minidocker --help)`;
     log.error(msg);
-    if (global.log) process.stderr.write(`minidocker: ${msg}\n`);
+    if (global.log) writeErr(`minidocker: ${msg}\n`);
     return 1;
   }
   const ctx = makeContext(global, log);
@@ -206,7 +207,7 @@ export async function main(argv: string[]): Promise<number> {
     const { flagTokens, positionals } = splitArgs(rest, cmd.args);
     if (flagTokens.includes("--help") || flagTokens.includes("-h")) {
       const { renderUsage } = await import("citty");
-      process.stdout.write(`${await renderUsage({ meta: cmd.meta, args: cmd.args })}\n`);
+      writeOut(`${await renderUsage({ meta: cmd.meta, args: cmd.args })}\n`);
       return 0;
     }
     const flags = parseFlags(command, flagTokens, cmd.args);
@@ -214,8 +215,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     const err = e as Error;
     log.error(err?.message ?? String(e));
-    if (global.log) process.stderr.write(`minidocker: ${err?.message ?? String(e)}\n`);
-    if (global.debug && err?.stack) process.stderr.write(`${err.stack}\n`);
+    if (global.log) writeErr(`minidocker: ${err?.message ?? String(e)}\n`);
+    if (global.debug && err?.stack) writeErr(`${err.stack}\n`);
     return 1;
   }
 }

@@ -1,5 +1,6 @@
-import { readFileSync } from "node:fs";
 import { lintConfig } from "../spec/parse.ts";
+import { readText } from "../sys/fs.ts";
+import { writeOut } from "../sys/stdio.ts";
 import type { Command } from "./index.ts";
 
 // Validates config files without root and without touching the system: every problem, one
@@ -13,15 +14,15 @@ export default {
     for (const file of files) {
       let json: unknown;
       try {
-        json = JSON.parse(readFileSync(file, "utf8"));
+        json = JSON.parse(readText(file));
       } catch (e) {
-        process.stdout.write(`${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : `invalid JSON: ${(e as Error).message}`}\n`);
+        writeOut(`${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : `invalid JSON: ${(e as Error).message}`}\n`);
         failed = true;
         continue;
       }
       const { errors, warnings } = lintConfig(json, file);
-      for (const line of errors) process.stdout.write(`${line}\n`);
-      for (const line of warnings) process.stdout.write(`${line} (warning)\n`);
+      for (const line of errors) writeOut(`${line}\n`);
+      for (const line of warnings) writeOut(`${line} (warning)\n`);
       if (errors.length) failed = true;
     }
     return failed ? 1 : 0;

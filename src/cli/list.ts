@@ -1,5 +1,6 @@
 import { stateOf } from "../container/lifecycle.ts";
 import { RuntimeError } from "../sys/errors.ts";
+import { writeOut } from "../sys/stdio.ts";
 import type { Command } from "./index.ts";
 
 export default {
@@ -13,17 +14,17 @@ export default {
       try { return [stateOf(ctx, id)]; } catch { return []; }
     });
     if (inv.flags.quiet) {
-      for (const s of states) process.stdout.write(`${s.id}\n`);
+      for (const s of states) writeOut(`${s.id}\n`);
       return 0;
     }
     if (inv.flags.format === "json") {
-      process.stdout.write(`${JSON.stringify(states)}\n`);
+      writeOut(`${JSON.stringify(states)}\n`);
       return 0;
     }
     if (inv.flags.format !== "table") throw new RuntimeError(`invalid format option "${inv.flags.format}"`);
     const rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"], ...states.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, s.owner || "root"])];
     const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-    for (const r of rows) process.stdout.write(`${r.map((cell, c) => cell.padEnd(widths[c]!)).join("   ").trimEnd()}\n`);
+    for (const r of rows) writeOut(`${r.map((cell, c) => cell.padEnd(widths[c]!)).join("   ").trimEnd()}\n`);
     return 0;
   },
 } satisfies Command;

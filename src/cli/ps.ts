@@ -1,5 +1,6 @@
 import { containerPids } from "../container/lifecycle.ts";
 import { RuntimeError } from "../sys/errors.ts";
+import { writeOut } from "../sys/stdio.ts";
 import { type Command, requireId } from "./index.ts";
 
 export default {
@@ -9,7 +10,7 @@ export default {
     const id = requireId(inv, "ps");
     const pids = containerPids(ctx.store.read(id));
     if (inv.flags.format === "json") {
-      process.stdout.write(`${JSON.stringify(pids)}\n`);
+      writeOut(`${JSON.stringify(pids)}\n`);
       return 0;
     }
     if (inv.flags.format !== "table") throw new RuntimeError(`invalid format option "${inv.flags.format}"`);
@@ -21,7 +22,7 @@ export default {
     const col = header!.trim().split(/\s+/).indexOf("PID");
     if (col < 0) throw new RuntimeError("couldn't find PID field in ps output");
     const wanted = new Set(pids.map(String));
-    process.stdout.write(`${[header, ...lines.filter((l) => wanted.has(l.trim().split(/\s+/)[col]!))].join("\n")}\n`);
+    writeOut(`${[header, ...lines.filter((l) => wanted.has(l.trim().split(/\s+/)[col]!))].join("\n")}\n`);
     return 0;
   },
 } satisfies Command;

@@ -1,7 +1,7 @@
-import { existsSync, writeFileSync } from "node:fs";
 import { resolvePath } from "../sys/path.ts";
 import { defaultSpec } from "../spec/defaults.ts";
 import { RuntimeError } from "../sys/errors.ts";
+import { exists, writeText } from "../sys/fs.ts";
 import type { Command } from "./index.ts";
 
 export default {
@@ -12,8 +12,8 @@ export default {
   },
   run(_ctx, inv) {
     const file = resolvePath((inv.flags.bundle as string | undefined) ?? ".", "config.json");
-    if (existsSync(file)) throw new RuntimeError(`File ${file} exists. Remove it first`);
-    writeFileSync(file, `${JSON.stringify(defaultSpec({ rootless: inv.flags.rootless === true }), null, "\t")}\n`);
+    if (exists(file)) throw new RuntimeError(`File ${file} exists. Remove it first`);
+    writeText(file, `${JSON.stringify(defaultSpec({ rootless: inv.flags.rootless === true }), null, "\t")}\n`);
     return 0;
   },
 } satisfies Command;

@@ -1,10 +1,10 @@
-import { readFileSync } from "node:fs";
 import { cgroupOf } from "../container/cgroup.ts";
 import { withContainer } from "../container/lifecycle.ts";
 import { resourcesFromFlags, UPDATE_FLAGS } from "../cgroups/update-flags.ts";
 import { parseJson, parseResources } from "../spec/parse.ts";
 import type { LinuxResources } from "../spec/types.ts";
 import { RuntimeError } from "../sys/errors.ts";
+import { readAllFd, readText } from "../sys/fs.ts";
 import { type Command, requireId } from "./index.ts";
 
 export default {
@@ -18,7 +18,7 @@ export default {
     let resources: LinuxResources;
     if (inv.flags.resources !== undefined) {
       const file = inv.flags.resources as string;
-      const text = file === "-" ? readFileSync(0, "utf8") : readFileSync(file, "utf8");
+      const text = file === "-" ? readAllFd(0, "stdin").toString("utf8") : readText(file);
       resources = parseResources(parseJson(text, file), file).spec;
     } else {
       resources = resourcesFromFlags(inv.flags);

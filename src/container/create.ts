@@ -1,6 +1,6 @@
 // `create`: validate the bundle, make the state dir, exec.fifo and cgroup, clone init into its
 // namespaces, and return once init waits on exec.fifo — status `created`.
-import { chmodSync, closeSync, existsSync, openSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync, renameSync } from "node:fs";
+import { chmod, exists, readlink, readText, realpath, rename, unlink, writeText } from "../sys/fs.ts";
 import { resolvePath } from "../sys/path.ts";
 import { runHooks } from "../linux/hooks.ts";
 import { checkLsm } from "../linux/lsm.ts";
@@ -41,7 +41,7 @@ export function loadBundle(ctx: Context, bundleDir: string | undefined): { bundl
   const bundle = resolvePath(bundleDir || ".");
   let text: string;
   try {
-    text = readFileSync(`${bundle}/config.json`, "utf8");
+    text = readText(`${bundle}/config.json`);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENOTDIR") throw new RuntimeError(`bundle "${bundle}": not a directory`);
@@ -110,7 +110,7 @@ export function preservedFds(count: number): number[] {
   const fds = Array.from({ length: count }, (_, i) => 3 + i);
   for (const fd of fds) {
     // Bun takes the lowest free fds for its event loop: those were not given to us
-    const link = existsSync(`/proc/self/fd/${fd}`) ? readlinkSync(`/proc/self/fd/${fd}`) : "";
+    const link = exists(`/proc/self/fd/${fd}`) ? readlink(`/proc/self/fd/${fd}`) : "";
     if (!link || link === "anon_inode:[eventpoll]" || link === "anon_inode:[eventfd]")
       throw new RuntimeError(`--preserve-fds ${count}: fd ${fd} is not open`);
   }
@@ -120,8 +120,8 @@ export function preservedFds(count: number): number[] {
 export function writePidFile(path: string, pid: number) {
   const full = resolvePath(path);
   const tmp = `${full}.${process.pid}.tmp`;
-  writeFileSync(tmp, String(pid));
-  renameSync(tmp, full);
+  writeText(tmp, String(pid));
+  rename(tmp, full);
 }
 
 /** The state JSON given to hooks (spec runtime.md "State"). */
@@ -140,7 +140,7 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
   const seccomp = compileProfile(ctx, spec);
   const rootfsPath = resolvePath(bundle, spec.root?.path ?? "rootfs");
   try {
-    realpathSync(rootfsPath);
+    realpath(rootfsPath);
   } catch {
     throw new ConfigError("root.path", `"${rootfsPath}" does not exist`);
   }
@@ -151,12 +151,12 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
   // would run the process before the cgroup limits; a delete would pull the state dir away), and
   // `state` says "creating" meanwhile. Unlocked only after the state dir is gone on failure.
   const unlock = ctx.store.lock(id);
-  closeSync(openSync(ctx.store.creatingPath(id), "w"));
+  writeText(ctx.store.creatingPath(id), "");
   cleanup.add("state dir", () => { ctx.store.removeDir(id); unlock(); });
 
   const fifo = ctx.store.fifoPath(id);
   sys.mkfifo(fifo, 0o622);
-  chmodSync(fifo, 0o622); // mkfifo honours the umask; init may run as any user
+  chmod(fifo, 0o622); // mkfifo honours the umask; init may run as any user
   const fifoFd = sys.open(fifo, O.PATH | O.CLOEXEC);
   cleanup.add("fifo fd", () => sys.close(fifoFd));
 
@@ -251,7 +251,7 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
   sys.close(fifoFd);
   if (consoleSocketFd >= 0 && opts.consoleFd === undefined) sys.close(consoleSocketFd);
   for (const fd of ns.joinFds) sys.close(fd);
-  rmSync(ctx.store.creatingPath(id));
+  unlink(ctx.store.creatingPath(id));
   cleanup.keep();
   unlock();
   return { state, cgroup };

@@ -1,13 +1,13 @@
 // `exec`: a new process in a running container. It joins ALL of the container's namespaces
 // (user first, mount and time included) through the clone helper, enters its cgroup, and gets
 // the process spec's capabilities, rlimits, seccomp, no_new_privs, user, env and cwd.
-import { readFileSync } from "node:fs";
 import { resolvePath } from "../sys/path.ts";
 import { checkLsm } from "../linux/lsm.ts";
 import { parseJson, parseProcess } from "../spec/parse.ts";
 import type { Process } from "../spec/types.ts";
 import type { InitPlan } from "../stages/protocol.ts";
 import { during, RuntimeError } from "../sys/errors.ts";
+import { readText } from "../sys/fs.ts";
 import * as sys from "../sys/linux.ts";
 import { O } from "../sys/linux.ts";
 import { cgroupOf } from "./cgroup.ts";
@@ -48,7 +48,7 @@ const NS_FILE: Record<string, string> = {
 export function execProcess(base: Process, o: ExecOptions): Process {
   if (o.processFile) {
     let text: string;
-    try { text = readFileSync(resolvePath(o.processFile), "utf8"); } catch (e) {
+    try { text = readText(resolvePath(o.processFile)); } catch (e) {
       throw new RuntimeError(`exec --process "${o.processFile}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
     return parseProcess(parseJson(text, "process.json"), "process.json").spec;

@@ -1,8 +1,8 @@
 // Foreground `run` and `exec`: we are the container process's (sub)reaper, forward the usual
 // signals to it, proxy its pty when we own the terminal, and return its exit status.
-import { writeSync } from "node:fs";
 import * as sys from "../sys/linux.ts";
 import { exitCodeOf, pollReadable, PR } from "../sys/linux.ts";
+import { writeAll } from "../sys/fs.ts";
 import { readSome } from "../sys/io.ts";
 import { isTerminal, setRawMode, windowSize } from "../linux/terminal.ts";
 
@@ -83,15 +83,6 @@ class SignalForwarder {
 
   stop() {
     for (const [name, handler] of this.handlers) process.off(name, handler);
-  }
-}
-
-function writeAll(fd: number, data: Uint8Array) {
-  for (let off = 0; off < data.length; ) {
-    try { off += writeSync(fd, data, off); } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
-      Bun.sleepSync(1);
-    }
   }
 }
 

@@ -1,6 +1,6 @@
 // Starting an init stage, shared by create and exec: spawn it through the clone helper, put it
 // in the cgroup, send the plan and follow its messages until it is ready.
-import { existsSync, readFileSync } from "node:fs";
+import { exists, readText } from "../sys/fs.ts";
 import type { InitPlan } from "../stages/protocol.ts";
 import { type SpawnRequest, spawnInit, type Spawned } from "../stages/spawn.ts";
 import { RuntimeError } from "../sys/errors.ts";
@@ -53,11 +53,11 @@ export function launchInit(req: Omit<SpawnRequest, "exePath" | "argv" | "env">, 
   const spawned = spawnInit({ ...req, ...self, env: INIT_ENV, protectExe: req.protectExe && !exeProtectionDisabled() });
   const { pid, channel } = spawned;
   const startTime = procStat(pid)?.startTime ?? "";
-  const alive = () => existsSync(`/proc/${pid}`) && procStat(pid)?.state !== "Z";
+  const alive = () => exists(`/proc/${pid}`) && procStat(pid)?.state !== "Z";
   try {
     // Hard limits above ours are raised from here (a user-namespace init could not); init sets the
     // exact values after its rootfs, like runc's parent at procReady.
-    raiseHardRlimits(linuxProcessSys, plan.process.rlimits, pid, readFileSync(`/proc/${pid}/limits`, "utf8"));
+    raiseHardRlimits(linuxProcessSys, plan.process.rlimits, pid, readText(`/proc/${pid}/limits`));
     h.onSpawned(pid);
     channel.send(plan as never);
     h.joinCgroup?.(pid);

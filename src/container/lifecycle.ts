@@ -1,8 +1,8 @@
 // start, state, kill, delete: the OCI lifecycle after create (runtime.md "Operations").
-import { existsSync, readSync, rmSync } from "node:fs";
 import { runHooksWarning } from "../linux/hooks.ts";
 import { initAlive, notExist, ociState, type Status, type StoredState } from "../state/store.ts";
 import { RuntimeError } from "../sys/errors.ts";
+import { exists, readInto, unlinkIfExists } from "../sys/fs.ts";
 import * as sys from "../sys/linux.ts";
 import { O } from "../sys/linux.ts";
 import { cgroupOf } from "./cgroup.ts";
@@ -47,13 +47,13 @@ export function startContainer(ctx: Context, id: string) {
         if (Date.now() > deadline) throw new RuntimeError("timed out waiting for container init to start");
       }
       const reply = Buffer.alloc(4096);
-      const n = readSync(fd, reply, 0, reply.length, null);
+      const n = readInto(fd, reply, fifo);
       if (n < 1) throw new RuntimeError("container init exited before it could start the process");
       if (reply[0] === 0x45 /* "E" */) throw new RuntimeError(reply.toString("utf8", 1, n)); // a startContainer hook failed
     } finally {
       sys.close(fd);
     }
-    rmSync(fifo, { force: true });
+    unlinkIfExists(fifo);
     return state;
   });
   runHooksWarning("poststart", state.spec.hooks?.poststart, hookState(state, "running"), (m) => ctx.log.warn(m));
@@ -85,7 +85,7 @@ export function deleteContainer(ctx: Context, id: string, force: boolean) {
     throw e;
   }
   try {
-    if (!existsSync(stateFile)) {
+    if (!exists(stateFile)) {
       // Removed by a concurrent delete while we waited (--force means "make it gone"), or a
       // create that died left a directory without state.json (runc removes that too).
       ctx.store.removeDir(id);

@@ -4,7 +4,7 @@ import { connectToSeccompAgent, sendToSeccompAgent } from "../linux/seccomp/agen
 import type { CompiledSeccomp } from "../linux/seccomp/index.ts";
 import { KNOWN_SYSCALLS } from "../spec/syscall-names.ts";
 import type { Spec } from "../spec/types.ts";
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirp, readDir, readText, rename, stat, unlinkIfExists, writeText } from "../sys/fs.ts";
 import { close } from "../sys/linux.ts";
 import { during } from "../sys/errors.ts";
 import type { Context } from "./context.ts";
@@ -63,7 +63,7 @@ export function cachedCompile(seccomp: unknown, compile: () => CompiledSeccomp):
   let file: string | undefined;
   try {
     const identity = (path: string) => {
-      try { const st = statSync(path); return `${st.size}:${st.mtimeMs}:${st.ino}`; } catch { return "-"; }
+      try { const st = stat(path); return `${st.size}:${st.mtimeMs}:${st.ino}`; } catch { return "-"; }
     };
     const backend = process.env.MINIDOCKER_SECCOMP ?? "auto";
     // "auto" compiles with libseccomp when it loads: the library's identity is part of the key
@@ -72,18 +72,18 @@ export function cachedCompile(seccomp: unknown, compile: () => CompiledSeccomp):
       .update(`${backend}\0${library}\0${process.arch}\0${identity(process.execPath)}\0${JSON.stringify(seccomp)}`)
       .digest("hex");
     file = `${cacheDir()}/${key}.json`;
-    const saved = JSON.parse(readFileSync(file, "utf8")) as CompiledSeccomp & { program: string };
+    const saved = JSON.parse(readText(file)) as CompiledSeccomp & { program: string };
     return { ...saved, program: new Uint8Array(Buffer.from(saved.program, "base64")) };
   } catch { /* not cached yet (or unreadable): compile */ }
   const compiled = compile();
   if (file) {
     try {
       const dir = cacheDir();
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      if (readdirSync(dir).length >= CACHE_LIMIT) for (const f of readdirSync(dir)) rmSync(`${dir}/${f}`, { force: true });
+      mkdirp(dir, 0o700);
+      if (readDir(dir).length >= CACHE_LIMIT) for (const f of readDir(dir)) unlinkIfExists(`${dir}/${f}`);
       const tmp = `${file}.${process.pid}.tmp`;
-      writeFileSync(tmp, JSON.stringify({ ...compiled, program: Buffer.from(compiled.program).toString("base64") }), { mode: 0o600 });
-      renameSync(tmp, file);
+      writeText(tmp, JSON.stringify({ ...compiled, program: Buffer.from(compiled.program).toString("base64") }), { mode: 0o600 });
+      rename(tmp, file);
     } catch { /* a cache we cannot write is no error */ }
   }
   return compiled;

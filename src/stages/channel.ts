@@ -1,8 +1,8 @@
 // Newline-delimited JSON messages over the parent ⇄ init socket (STYLE.md "Parent ⇄ init handshake").
 // Blocking reads are fine here: both ends are short-lived setup stages. Every wait has a timeout
 // and watches the peer process, so a dead init never hangs the CLI.
-import { writeSync } from "node:fs";
 import { RuntimeError } from "../sys/errors.ts";
+import { writeAll } from "../sys/fs.ts";
 import { pollIn, recvFd, sendFd } from "../sys/linux.ts";
 
 export type Message = { type: string; [key: string]: unknown };
@@ -13,8 +13,7 @@ export class Channel {
   constructor(readonly fd: number) {}
 
   send(msg: Message) {
-    const data = Buffer.from(`${JSON.stringify(msg)}\n`);
-    for (let off = 0; off < data.length; ) off += writeSync(this.fd, data, off);
+    writeAll(this.fd, `${JSON.stringify(msg)}\n`, "init channel");
   }
 
   /** A message that carries an fd (SCM_RIGHTS); the peer takes it with recvWithFd. */

@@ -2,13 +2,14 @@
 // namespaces. It receives the plan, builds the container's world, waits on exec.fifo until
 // `start`, and execve's the user's process, which thereby becomes the container's PID 1.
 // Imports only sys/, linux/ and stages/ (no valibot, citty, consola): it runs at every start.
-import { accessSync, constants, existsSync, statSync, writeFileSync } from "node:fs";
 import { runHooks } from "../linux/hooks.ts";
 import { enterRootfs, finalizeRootfs, prepareRootfs } from "../linux/rootfs.ts";
 import { applyProcess } from "../linux/process.ts";
 import { bringUp } from "../linux/network.ts";
 import { setupConsole } from "../linux/terminal.ts";
 import { RuntimeError } from "../sys/errors.ts";
+import { access, exists, stat, writeAll, writeText, X_OK } from "../sys/fs.ts";
+import { writeErr } from "../sys/stdio.ts";
 import * as sys from "../sys/linux.ts";
 import { CLONE, O } from "../sys/linux.ts";
 import { Channel } from "./channel.ts";
@@ -17,7 +18,7 @@ import { INIT_ENV, type InitPlan, ROOT_FD_ENV } from "./protocol.ts";
 export function init(): never {
   const fd = Number(process.env[INIT_ENV]);
   if (!Number.isInteger(fd) || fd < 3) {
-    process.stderr.write("minidocker init: this stage is started by the runtime, not by hand\n");
+    writeErr("minidocker init: this stage is started by the runtime, not by hand\n");
     process.exit(1);
   }
   const channel = new Channel(fd);
@@ -30,7 +31,7 @@ export function init(): never {
     // Once the channel is closed (right before execve) nobody reads it: the error goes to the
     // container's stderr, as runc's init prints "exec /x: exec format error".
     if (channelOpen) try { channel.send({ type: "error", message }); } catch {}
-    else try { writeFileSync(2, `${message}\n`); } catch {}
+    else writeErr(`${message}\n`);
     process.exit(1);
   }
 }
@@ -87,7 +88,7 @@ function runPlan(plan: InitPlan, channel: Channel): never {
       // sysctl(8) names: "net.ipv4.ip_forward", or with slashes when a part holds dots ("net/ipv4/conf/eth0.100/forwarding")
       const file = `/proc/sys/${key[key.search(/[./]/)] === "/" ? key : key.replaceAll(".", "/")}`;
       try {
-        writeFileSync(file, value);
+        writeText(file, value);
       } catch (e) {
         const { code, message } = e as NodeJS.ErrnoException;
         throw new RuntimeError(`linux.sysctl "${key}": write "${file}": ${code ?? message}`, { cause: e });
@@ -124,10 +125,10 @@ function runPlan(plan: InitPlan, channel: Channel): never {
       const state = { ...JSON.parse(plan.stateJson), status: "created" };
       runHooks("startContainer", plan.startContainerHooks, JSON.stringify(state));
     } catch (e) {
-      writeFileSync(fifo, `E${(e as Error).message}`.slice(0, 4000));
+      writeAll(fifo, `E${(e as Error).message}`.slice(0, 4000));
       throw e;
     }
-    writeFileSync(fifo, "0");
+    writeAll(fifo, "0");
     sys.close(fifo);
   }
   sys.close(channel.fd);
@@ -145,9 +146,9 @@ function findExecutable(name: string, env: readonly string[], cwd = "/"): string
   if (!name) throw new RuntimeError("process.args: empty");
   const check = (path: string) => {
     try {
-      const st = statSync(path);
+      const st = stat(path);
       if (!st.isFile()) return false;
-      accessSync(path, constants.X_OK);
+      access(path, X_OK);
       return true;
     } catch { return false; }
   };
@@ -155,7 +156,7 @@ function findExecutable(name: string, env: readonly string[], cwd = "/"): string
     const full = name.startsWith("/") ? name : `${cwd.replace(/\/$/, "")}/${name}`;
     if (check(full)) return full;
     // Go's exec.LookPath, as runc: podman maps "permission denied" to exit 126, "no such file" to 127
-    if (existsSync(full)) throw new RuntimeError(`exec: "${name}": permission denied`);
+    if (exists(full)) throw new RuntimeError(`exec: "${name}": permission denied`);
     throw new RuntimeError(`exec: "${name}": stat ${name}: no such file or directory`);
   }
   const pathVar = env.findLast((e) => e.startsWith("PATH="))?.slice(5) ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";

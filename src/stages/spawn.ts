@@ -1,8 +1,8 @@
 // Parent side of the clone helper (ffi/helper.c): load it, clone the init stage into its
 // namespaces, write its id mappings, and learn the pid of the process that becomes init.
 import { dlopen, FFIType, ptr } from "bun:ffi";
-import { readFileSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { RuntimeError, SysError } from "../sys/errors.ts";
+import { readBytes, unlink, writeAll, writeText } from "../sys/fs.ts";
 import { clearCloexec, close, cstr, kill, memfdCreate, O, open, socketpair, waitpid, WNOHANG } from "../sys/linux.ts";
 import { Channel } from "./channel.ts";
 import { ROOT_FD_ENV } from "./protocol.ts";
@@ -24,17 +24,20 @@ export function loadHelper(): HelperFn {
   if (process.env.MINIDOCKER_HELPER === "cc") {
     const { cc } = require("bun:ffi") as typeof import("bun:ffi");
     const src = `/tmp/minidocker-helper-${process.pid}.c`;
-    writeFileSync(src, helperSource, { mode: 0o600 });
+    writeText(src, helperSource, { mode: 0o600 });
     try {
       helper = cc({ source: src, symbols, library: ["c"] }).symbols.md_spawn as HelperFn;
     } finally {
-      try { unlinkSync(src); } catch {}
+      try { unlink(src); } catch {}
     }
     return helper;
   }
-  const bytes = readFileSync(helperSo);
+  // The compiled binary's /$bunfs is in memory, out of open(2)'s reach: Bun.file reads it, and
+  // there its promise is already settled (Bun.peek). Run from source, it is an ordinary file.
+  const bytes = helperSo.startsWith("/$bunfs/") ? Bun.peek(Bun.file(helperSo).bytes()) : readBytes(helperSo);
+  if (bytes instanceof Promise) throw new RuntimeError(`read ${helperSo}: the embedded helper is not readable synchronously`);
   const fd = memfdCreate("minidocker-helper");
-  for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
+  writeAll(fd, bytes, "memfd minidocker-helper");
   helper = dlopen(`/proc/self/fd/${fd}`, symbols).symbols.md_spawn as HelperFn;
   return helper;
 }
@@ -118,12 +121,12 @@ export function spawnInit(req: SpawnRequest): Spawned {
       if (type === MSG_NEED_MAPS) {
         // The child is in its new user namespace; only we (host root) can write its maps.
         try {
-          writeFileSync(`/proc/${value}/uid_map`, mapText(req.uidMappings ?? []));
-          writeFileSync(`/proc/${value}/gid_map`, mapText(req.gidMappings ?? []));
+          writeText(`/proc/${value}/uid_map`, mapText(req.uidMappings ?? []));
+          writeText(`/proc/${value}/gid_map`, mapText(req.gidMappings ?? []));
         } catch (e) {
           throw new RuntimeError(`write id mappings of the user namespace: ${(e as Error).message}`);
         }
-        writeSync(parentEnd, "M");
+        writeAll(parentEnd, "M");
         continue;
       }
       if (type === MSG_ERROR) {
