@@ -2,7 +2,7 @@
 // A Linux runtime ignores them (validate.ts warns: OTHER_PLATFORMS), but a malformed one is still a malformed
 // config.json, so their shape is checked like the JSON schema does: same fields, enums, ranges.
 import * as v from "valibot";
-import { fileMode, object, record, strings, uint16, uint32, uint64, uint8 } from "./scalars.ts";
+import { builtOnFirstUse, fileMode, object, record, strings, uint16, uint32, uint64, uint8 } from "./scalars.ts";
 
 const optional = v.optional;
 
@@ -102,10 +102,7 @@ const FreebsdSchema = () => object({
 
 // Built on first use: constructing these schemas cost 1.7 ms and 3.5 MB at every `create`
 // (measured), while Linux configs almost never carry these sections.
-const lazily = <T extends v.GenericSchema>(build: () => T) => {
-  let schema: T | undefined;
-  return optional(v.lazy(() => (schema ??= build())));
-};
+const lazily = <T extends v.GenericSchema>(build: () => T) => optional(builtOnFirstUse(build));
 
 export const OtherPlatformSchemas = {
   windows: lazily(WindowsSchema),

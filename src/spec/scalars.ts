@@ -26,3 +26,12 @@ export const record = <T extends v.GenericSchema<unknown, unknown>>(value: T) =>
 
 export const strings = v.array(v.string()); // ArrayOfStrings
 export const stringMap = record(v.string()); // mapStringString
+
+/**
+ * A schema built the first time a config has its section: constructing valibot schemas is most
+ * of the CLI's validation cost at start-up (a CPU profile of `run`), and most configs use few sections.
+ */
+export function builtOnFirstUse<T extends v.GenericSchema>(build: () => T): v.LazySchema<T> {
+  let schema: T | undefined;
+  return v.lazy(() => (schema ??= build()));
+}

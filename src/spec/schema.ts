@@ -2,11 +2,12 @@
 // Source of truth: runtime-spec v1.3 JSON schema (config-schema.json, config-linux.json,
 // defs.json, defs-linux.json): the same types, enums, patterns and integer ranges.
 // `object()` (scalars.ts) drops unknown properties: the spec says runtimes MUST ignore them.
+// Sections a config may well not have are builtOnFirstUse (start-up time of every `create`).
 // Meaning (duplicates, absolute paths, namespace rules) is checked in validate.ts.
 // Only `cli` and `container` import this file; `init` gets types from types.ts.
 import * as v from "valibot";
 import { OtherPlatformSchemas } from "./other-platforms.ts";
-import { fileMode, int32, int64, object, record, stringMap, strings, uint16, uint32, uint64 } from "./scalars.ts";
+import { builtOnFirstUse, fileMode, int32, int64, object, record, stringMap, strings, uint16, uint32, uint64 } from "./scalars.ts";
 
 const optional = v.optional;
 
@@ -27,23 +28,23 @@ export const MountSchema = object({
   gidMappings: optional(v.array(IdMappingSchema)),
 });
 
-export const HookSchema = object({
+export const HookSchema = builtOnFirstUse(() => object({
   path: v.string(),
   args: optional(strings),
   env: optional(strings),
   timeout: optional(v.pipe(v.number(), v.integer(), v.minValue(1))), // seconds, "MUST be greater than zero"
-});
+}));
 
 const hookList = optional(v.array(HookSchema));
 
-export const HooksSchema = object({
+export const HooksSchema = builtOnFirstUse(() => object({
   prestart: hookList, // deprecated by the spec, still run (runc does)
   createRuntime: hookList,
   createContainer: hookList,
   startContainer: hookList,
   poststart: hookList,
   poststop: hookList,
-});
+}));
 
 // ── process (config-schema.json) ───────────────────────────────────────────────────────
 
@@ -79,7 +80,7 @@ export const SCHEDULER_FLAGS = [
   "SCHED_FLAG_KEEP_PARAMS", "SCHED_FLAG_UTIL_CLAMP_MIN", "SCHED_FLAG_UTIL_CLAMP_MAX",
 ] as const;
 
-export const SchedulerSchema = object({
+export const SchedulerSchema = builtOnFirstUse(() => object({
   policy: v.picklist(SCHEDULER_POLICIES),
   nice: optional(int32),
   priority: optional(int32),
@@ -87,18 +88,18 @@ export const SchedulerSchema = object({
   runtime: optional(uint64),
   deadline: optional(uint64),
   period: optional(uint64),
-});
+}));
 
-export const IoPrioritySchema = object({
+export const IoPrioritySchema = builtOnFirstUse(() => object({
   class: v.picklist(["IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE"]),
   priority: optional(int32),
-});
+}));
 
 const cpuList = v.pipe(v.string(), v.regex(/^[0-9, -]*$/)); // "0-3,7"
 
 export const ProcessSchema = object({
   terminal: optional(v.boolean()),
-  consoleSize: optional(object({ height: uint64, width: uint64 })),
+  consoleSize: optional(builtOnFirstUse(() => object({ height: uint64, width: uint64 }))),
   user: optional(UserSchema),
   args: optional(strings), // at least one entry on Linux: validate.ts
   commandLine: optional(v.string()), // Windows only
@@ -112,22 +113,22 @@ export const ProcessSchema = object({
   scheduler: optional(SchedulerSchema),
   selinuxLabel: optional(v.string()),
   ioPriority: optional(IoPrioritySchema),
-  execCPUAffinity: optional(object({ initial: optional(cpuList), final: optional(cpuList) })),
+  execCPUAffinity: optional(builtOnFirstUse(() => object({ initial: optional(cpuList), final: optional(cpuList) }))),
 });
 
 // ── linux.resources (config-linux.json) ────────────────────────────────────────────────
 
 const weight = uint16; // defs-linux.json weight
 
-export const DeviceCgroupSchema = object({
+export const DeviceCgroupSchema = builtOnFirstUse(() => object({
   allow: v.boolean(),
   type: optional(v.string()), // "a" | "b" | "c": validate.ts
   major: optional(int64),
   minor: optional(int64),
   access: optional(v.string()), // letters of "rwm": validate.ts
-});
+}));
 
-export const MemorySchema = object({
+export const MemorySchema = builtOnFirstUse(() => object({
   limit: optional(int64),
   reservation: optional(int64),
   swap: optional(int64),
@@ -137,9 +138,9 @@ export const MemorySchema = object({
   disableOOMKiller: optional(v.boolean()),
   useHierarchy: optional(v.boolean()),
   checkBeforeUpdate: optional(v.boolean()),
-});
+}));
 
-export const CpuSchema = object({
+export const CpuSchema = builtOnFirstUse(() => object({
   shares: optional(uint64),
   quota: optional(int64),
   burst: optional(uint64),
@@ -149,18 +150,18 @@ export const CpuSchema = object({
   cpus: optional(v.string()),
   mems: optional(v.string()),
   idle: optional(int64),
-});
+}));
 
 const blockIODevice = { major: int64, minor: int64 };
-export const WeightDeviceSchema = object({
+export const WeightDeviceSchema = builtOnFirstUse(() => object({
   ...blockIODevice,
   weight: optional(weight),
   leafWeight: optional(weight),
-});
-export const ThrottleDeviceSchema = object({ ...blockIODevice, rate: optional(uint64) });
+}));
+export const ThrottleDeviceSchema = builtOnFirstUse(() => object({ ...blockIODevice, rate: optional(uint64) }));
 const throttleList = optional(v.array(ThrottleDeviceSchema));
 
-export const BlockIoSchema = object({
+export const BlockIoSchema = builtOnFirstUse(() => object({
   weight: optional(weight),
   leafWeight: optional(weight),
   weightDevice: optional(v.array(WeightDeviceSchema)),
@@ -168,21 +169,21 @@ export const BlockIoSchema = object({
   throttleWriteBpsDevice: throttleList,
   throttleReadIOPSDevice: throttleList,
   throttleWriteIOPSDevice: throttleList,
-});
+}));
 
-export const HugepageLimitSchema = object({
+export const HugepageLimitSchema = builtOnFirstUse(() => object({
   pageSize: v.pipe(v.string(), v.regex(/^[1-9][0-9]*[KMG]B$/)), // "2MB", "1GB"; not "64kB"
   limit: uint64,
-});
+}));
 
-export const NetworkSchema = object({
+export const NetworkSchema = builtOnFirstUse(() => object({
   classID: optional(uint32),
   priorities: optional(v.array(object({ name: v.string(), priority: uint32 }))),
-});
+}));
 
-export const RdmaSchema = object({ hcaHandles: optional(uint32), hcaObjects: optional(uint32) });
+export const RdmaSchema = builtOnFirstUse(() => object({ hcaHandles: optional(uint32), hcaObjects: optional(uint32) }));
 
-export const ResourcesSchema = object({
+export const ResourcesSchema = builtOnFirstUse(() => object({
   devices: optional(v.array(DeviceCgroupSchema)),
   memory: optional(MemorySchema),
   cpu: optional(CpuSchema),
@@ -192,7 +193,7 @@ export const ResourcesSchema = object({
   network: optional(NetworkSchema),
   rdma: optional(record(RdmaSchema)),
   unified: optional(stringMap), // cgroup v2 file → value
-});
+}));
 
 // ── linux.seccomp (config-linux.json, defs-linux.json) ─────────────────────────────────
 
@@ -219,21 +220,21 @@ export const SECCOMP_OPERATORS = [
   "SCMP_CMP_MASKED_EQ",
 ] as const;
 
-export const SyscallArgSchema = object({
+export const SyscallArgSchema = builtOnFirstUse(() => object({
   index: uint32, // 0..5: validate.ts
   value: uint64,
   valueTwo: optional(uint64),
   op: v.picklist(SECCOMP_OPERATORS),
-});
+}));
 
-export const SyscallSchema = object({
+export const SyscallSchema = builtOnFirstUse(() => object({
   names: v.pipe(strings, v.minLength(1)),
   action: v.picklist(SECCOMP_ACTIONS),
   errnoRet: optional(uint32),
   args: optional(v.array(SyscallArgSchema)),
-});
+}));
 
-export const SeccompSchema = object({
+export const SeccompSchema = builtOnFirstUse(() => object({
   defaultAction: v.picklist(SECCOMP_ACTIONS),
   defaultErrnoRet: optional(uint32),
   architectures: optional(v.array(v.picklist(SECCOMP_ARCHITECTURES))),
@@ -241,7 +242,7 @@ export const SeccompSchema = object({
   listenerPath: optional(v.string()),
   listenerMetadata: optional(v.string()),
   syscalls: optional(v.array(SyscallSchema)),
-});
+}));
 
 // ── linux (config-linux.json) ──────────────────────────────────────────────────────────
 
@@ -252,7 +253,7 @@ export const NamespaceSchema = object({
   path: optional(v.string()),
 });
 
-export const DeviceSchema = object({
+export const DeviceSchema = builtOnFirstUse(() => object({
   type: v.pipe(v.string(), v.regex(/^[cbup]$/)),
   path: v.string(),
   fileMode: optional(fileMode),
@@ -260,34 +261,34 @@ export const DeviceSchema = object({
   minor: optional(int64),
   uid: optional(uint32),
   gid: optional(uint32),
-});
+}));
 
-const timeOffset = object({ secs: optional(int64), nanosecs: optional(uint32) });
+const timeOffset = () => object({ secs: optional(int64), nanosecs: optional(uint32) });
 
-export const IntelRdtSchema = object({
+export const IntelRdtSchema = builtOnFirstUse(() => object({
   closID: optional(v.string()),
   schemata: optional(strings),
   l3CacheSchema: optional(v.string()),
   memBwSchema: optional(v.pipe(v.string(), v.regex(/^MB:[^\n]*$/))),
   enableMonitoring: optional(v.boolean()),
-});
+}));
 
-export const MemoryPolicySchema = object({
+export const MemoryPolicySchema = builtOnFirstUse(() => object({
   mode: optional(v.picklist([
     "MPOL_DEFAULT", "MPOL_BIND", "MPOL_INTERLEAVE", "MPOL_WEIGHTED_INTERLEAVE", "MPOL_PREFERRED",
     "MPOL_PREFERRED_MANY", "MPOL_LOCAL",
   ])),
   nodes: optional(v.string()),
   flags: optional(v.array(v.picklist(["MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MPOL_F_STATIC_NODES"]))),
-});
+}));
 
 export const LinuxSchema = object({
   namespaces: optional(v.array(NamespaceSchema)),
   uidMappings: optional(v.array(IdMappingSchema)),
   gidMappings: optional(v.array(IdMappingSchema)),
-  timeOffsets: optional(object({ boottime: optional(timeOffset), monotonic: optional(timeOffset) })),
+  timeOffsets: optional(builtOnFirstUse(() => object({ boottime: optional(timeOffset()), monotonic: optional(timeOffset()) }))),
   devices: optional(v.array(DeviceSchema)),
-  netDevices: optional(record(object({ name: optional(v.string()) }))), // host name → in container
+  netDevices: optional(builtOnFirstUse(() => record(object({ name: optional(v.string()) })))), // host name → in container
   cgroupsPath: optional(v.string()),
   resources: optional(ResourcesSchema),
   intelRdt: optional(IntelRdtSchema),
@@ -297,7 +298,7 @@ export const LinuxSchema = object({
   maskedPaths: optional(strings),
   readonlyPaths: optional(strings),
   mountLabel: optional(v.string()),
-  personality: optional(object({ domain: optional(v.picklist(["LINUX", "LINUX32"])), flags: optional(strings) })),
+  personality: optional(builtOnFirstUse(() => object({ domain: optional(v.picklist(["LINUX", "LINUX32"])), flags: optional(strings) }))),
   memoryPolicy: optional(MemoryPolicySchema),
 });
 
