@@ -6,6 +6,7 @@ import { checkLsm } from "../linux/lsm.ts";
 import { parseJson, parseProcess } from "../spec/parse.ts";
 import type { Process } from "../spec/types.ts";
 import type { InitPlan } from "../stages/protocol.ts";
+import { initAlive } from "../state/store.ts";
 import { during, RuntimeError } from "../sys/errors.ts";
 import { readText } from "../sys/fs.ts";
 import * as sys from "../sys/linux.ts";
@@ -96,6 +97,9 @@ export function execInContainer(ctx: Context, o: ExecOptions): number {
       cleanup.add(path, () => sys.close(fd));
       return fd;
     });
+    // The status check above saw init alive; if it died and its pid was reused before the opens,
+    // the fds would name another process's namespaces. Alive now, with the same start time: they are init's.
+    if (!initAlive(state)) throw new RuntimeError("container not running");
     return { state, status, joinFds };
   });
   const spec = state.spec;
