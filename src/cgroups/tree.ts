@@ -2,7 +2,7 @@
 // (children first, retrying while exiting processes leave), and signalling everything in it.
 import { CgroupError, errnoOf, readCgroupFile } from "./files.ts";
 import { SysError } from "../sys/errors.ts";
-import { readDirEntries, rmdir, stat } from "../sys/fs.ts";
+import { readDirEntries, rmdir, tryStat } from "../sys/fs.ts";
 
 const EBUSY = 16, ENOENT = 2, ESRCH = 3;
 
@@ -68,9 +68,7 @@ export function signalPids(pids: readonly number[], signal: number): void {
   }
 }
 
-export const isDirectory = (path: string) => {
-  try { return stat(path).isDirectory(); } catch { return false; }
-};
+export const isDirectory = (path: string) => tryStat(path)?.isDirectory() ?? false;
 
 /** Poll `done` until true or `timeoutMs` passes. */
 export function waitFor(done: () => boolean, timeoutMs: number): boolean {

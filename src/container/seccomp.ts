@@ -4,7 +4,7 @@ import { connectToSeccompAgent, sendToSeccompAgent } from "../linux/seccomp/agen
 import type { CompiledSeccomp } from "../linux/seccomp/index.ts";
 import { KNOWN_SYSCALLS } from "../spec/syscall-names.ts";
 import type { Spec } from "../spec/types.ts";
-import { mkdirp, readDir, readText, rename, stat, unlinkIfExists, writeText } from "../sys/fs.ts";
+import { mkdirp, readDir, readText, rename, tryStat, unlinkIfExists, writeText } from "../sys/fs.ts";
 import { close } from "../sys/linux.ts";
 import { during } from "../sys/errors.ts";
 import type { Context } from "./context.ts";
@@ -63,7 +63,8 @@ export function cachedCompile(seccomp: unknown, compile: () => CompiledSeccomp):
   let file: string | undefined;
   try {
     const identity = (path: string) => {
-      try { const st = stat(path); return `${st.size}:${st.mtimeMs}:${st.ino}`; } catch { return "-"; }
+      const st = tryStat(path);
+      return st ? `${st.size}:${st.mtimeMs}:${st.ino}` : "-";
     };
     const backend = process.env.MINIDOCKER_SECCOMP ?? "auto";
     // "auto" compiles with libseccomp when it loads: the library's identity is part of the key

@@ -5,7 +5,7 @@
 import { parseProcCgroup } from "../cgroups/paths.ts";
 import type { Mount } from "../spec/types.ts";
 import { RuntimeError, step, SysError } from "../sys/errors.ts";
-import { chmod, exists, fstat, lstat, mkdirp, readlink, readText, stat, symlink } from "../sys/fs.ts";
+import { chmod, exists, fstat, lstat, mkdirp, readlink, readText, stat, symlink, tryLstat, tryStat } from "../sys/fs.ts";
 import * as sys from "../sys/linux.ts";
 import { MS } from "../sys/linux.ts";
 import { mkdirat, openat2, RESOLVE, symlinkat, unlinkat } from "../sys/in-root.ts";
@@ -44,8 +44,7 @@ export function secureJoin(root: string, unsafe: string): string {
     const part = pending.shift()!;
     if (part === "..") { resolved.pop(); continue; }
     const full = `${root}/${[...resolved, part].join("/")}`;
-    let isLink = false;
-    try { isLink = lstat(full).isSymbolicLink(); } catch { /* missing: created later, inside root */ }
+    const isLink = tryLstat(full)?.isSymbolicLink() ?? false; // missing: created later, inside root
     if (!isLink) { resolved.push(part); continue; }
     if (++links > 255) throw new SysError("resolve", 40 /* ELOOP */, unsafe);
     const target = readlink(full);
@@ -251,8 +250,7 @@ function mountOne(plan: RootfsPlan, m: Mount) {
   } else if (type !== "mqueue" && type !== "tmpfs") {
     checkProcMount(plan.rootfs, dest, m.source ?? "");
   }
-  let before;
-  try { before = stat(dest); } catch { /* created below */ }
+  const before = tryStat(dest); // missing: created below
   mkdirAllInRoot(plan.rootfs, dest);
   // tmpfs is mounted read-write and made read-only in finalizeRootfs, after the chmod below
   // (and, for /dev, after the device nodes): runc's mountPropagate.
@@ -449,8 +447,8 @@ function readonlyPath(path: string) {
 }
 
 function maskPath(path: string, mountLabel?: string) {
-  let st;
-  try { st = stat(path); } catch { return; } // missing: skipped, like runc
+  const st = tryStat(path);
+  if (!st) return; // missing: skipped, like runc
   if (st.isDirectory()) sys.mount("tmpfs", path, "tmpfs", MS.RDONLY, mountLabel ? `context="${mountLabel}"` : undefined);
   else sys.mount("/dev/null", path, null, MS.BIND);
 }

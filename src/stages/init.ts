@@ -8,7 +8,7 @@ import { applyProcess } from "../linux/process.ts";
 import { bringUp } from "../linux/network.ts";
 import { setupConsole } from "../linux/terminal.ts";
 import { RuntimeError } from "../sys/errors.ts";
-import { access, exists, stat, writeAll, writeText, X_OK } from "../sys/fs.ts";
+import { access, exists, tryStat, writeAll, writeText, X_OK } from "../sys/fs.ts";
 import { writeErr } from "../sys/stdio.ts";
 import * as sys from "../sys/linux.ts";
 import { CLONE, O } from "../sys/linux.ts";
@@ -146,8 +146,7 @@ function findExecutable(name: string, env: readonly string[], cwd = "/"): string
   if (!name) throw new RuntimeError("process.args: empty");
   const check = (path: string) => {
     try {
-      const st = stat(path);
-      if (!st.isFile()) return false;
+      if (!tryStat(path)?.isFile()) return false; // tryStat: no exception for each PATH entry that lacks it
       access(path, X_OK);
       return true;
     } catch { return false; }

@@ -4,7 +4,7 @@
 // The status is derived from the live process, guarded against pid reuse by its start time.
 import type { Spec } from "../spec/types.ts";
 import { RuntimeError } from "../sys/errors.ts";
-import { exists as pathExists, fstat, fsync, mkdir, mkdirp, openFile, readDir, readText, removeTree, rename, stat, writeAll } from "../sys/fs.ts";
+import { exists as pathExists, fstat, fsync, mkdir, mkdirp, openFile, readDir, readText, removeTree, rename, tryStat, writeAll } from "../sys/fs.ts";
 import * as sys from "../sys/linux.ts";
 import { O } from "../sys/linux.ts";
 
@@ -79,8 +79,7 @@ export class Store {
     sys.flock(fd, sys.LOCK_EX);
     // While we waited, the holder may have deleted the container and another `create` made a
     // new directory of the same id: our lock is then on the old one. Lock only what is there.
-    let current: number | undefined;
-    try { current = stat(this.dir(id)).ino; } catch {}
+    const current = tryStat(this.dir(id))?.ino;
     if (current !== fstat(fd).ino) {
       sys.close(fd);
       if (current === undefined) throw notExist(id);

@@ -29,43 +29,68 @@ function retry(call: string, subject: string, run: () => number): number {
 }
 
 /** What stat(2) tells; `dev` and `rdev` encoded as glibc's makedev (as node's Stats have them). */
-export interface FileStat {
-  mode: number; uid: number; gid: number; size: number; ino: number; nlink: number;
-  dev: number; rdev: number; mtimeMs: number;
-  isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean;
-  isCharacterDevice(): boolean; isBlockDevice(): boolean; isFIFO(): boolean; isSocket(): boolean;
+export class FileStat {
+  constructor(
+    readonly mode: number, readonly uid: number, readonly gid: number, readonly size: number, readonly ino: number,
+    readonly nlink: number, readonly dev: number, readonly rdev: number, readonly mtimeMs: number,
+  ) {}
+  isFile() { return (this.mode & S_IFMT) === S.IFREG; }
+  isDirectory() { return (this.mode & S_IFMT) === S.IFDIR; }
+  isSymbolicLink() { return (this.mode & S_IFMT) === S.IFLNK; }
+  isCharacterDevice() { return (this.mode & S_IFMT) === S.IFCHR; }
+  isBlockDevice() { return (this.mode & S_IFMT) === S.IFBLK; }
+  isFIFO() { return (this.mode & S_IFMT) === S.IFIFO; }
+  isSocket() { return (this.mode & S_IFMT) === S.IFSOCK; }
 }
 
 // glibc's makedev(): major bits 0-11 at 8-19 and 12-31 at 32-51; minor bits 0-7 at 0-7, 8-31 at 20-43
 const makedev = (major: number, minor: number) =>
   ((major & 0xfffff000) >>> 0) * 2 ** 32 + ((major & 0xfff) << 8) + ((minor & 0xffffff00) >>> 0) * 2 ** 12 + (minor & 0xff);
 
-function statx(dirfd: number, path: string, flags: number, call: string, subject: string): FileStat {
-  const buf = new Uint8Array(256);
+const statxBuf = new Uint8Array(256); // struct statx; one call at a time (JS is single-threaded here)
+const statxView = new DataView(statxBuf.buffer);
+
+/** statx(2); the errno on failure (no exception: probing a missing path is common and an Error costs its stack trace). */
+function statxOrErrno(dirfd: number, path: string, flags: number): FileStat | number {
   const name = cstr(path);
-  retry(call, subject, () => syscall(NR.statx, dirfd, ptr(name), flags, STATX_BASIC_STATS, ptr(buf)));
-  const v = new DataView(buf.buffer);
-  const type = v.getUint16(28, true) & S_IFMT;
-  const is = (t: number) => () => type === t;
-  return {
-    nlink: v.getUint32(16, true), uid: v.getUint32(20, true), gid: v.getUint32(24, true),
-    mode: v.getUint16(28, true), ino: Number(v.getBigUint64(32, true)), size: Number(v.getBigUint64(40, true)),
-    mtimeMs: Number(v.getBigInt64(112, true)) * 1000 + v.getUint32(120, true) / 1e6,
-    rdev: makedev(v.getUint32(128, true), v.getUint32(132, true)),
-    dev: makedev(v.getUint32(136, true), v.getUint32(140, true)),
-    isFile: is(S.IFREG), isDirectory: is(S.IFDIR), isSymbolicLink: is(S.IFLNK), isCharacterDevice: is(S.IFCHR),
-    isBlockDevice: is(S.IFBLK), isFIFO: is(S.IFIFO), isSocket: is(S.IFSOCK),
-  };
+  for (;;) {
+    if (syscall(NR.statx, dirfd, ptr(name), flags, STATX_BASIC_STATS, ptr(statxBuf)) !== -1) break;
+    const e = errno();
+    if (e !== EINTR) return e;
+  }
+  const v = statxView;
+  return new FileStat(
+    v.getUint16(28, true), v.getUint32(20, true), v.getUint32(24, true), Number(v.getBigUint64(40, true)),
+    Number(v.getBigUint64(32, true)), v.getUint32(16, true),
+    makedev(v.getUint32(136, true), v.getUint32(140, true)), makedev(v.getUint32(128, true), v.getUint32(132, true)),
+    Number(v.getBigInt64(112, true)) * 1000 + v.getUint32(120, true) / 1e6,
+  );
+}
+
+function statx(dirfd: number, path: string, flags: number, call: string, subject: string): FileStat {
+  const st = statxOrErrno(dirfd, path, flags);
+  if (typeof st === "number") throw new SysError(call, st, subject);
+  return st;
 }
 
 export const stat = (path: string) => statx(AT_FDCWD, path, 0, "stat", path);
 export const lstat = (path: string) => statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, "lstat", path);
 export const fstat = (fd: number) => statx(fd, "", AT_EMPTY_PATH, "fstat", String(fd));
 
-/** Like existsSync: the path (through symlinks) can be stat'ed. */
-export function exists(path: string): boolean {
-  try { stat(path); return true; } catch { return false; }
+/** stat, or undefined when the path cannot be stat'ed (missing, a dangling symlink, no access…). */
+export function tryStat(path: string): FileStat | undefined {
+  const st = statxOrErrno(AT_FDCWD, path, 0);
+  return typeof st === "number" ? undefined : st;
 }
+
+/** lstat, or undefined when the path cannot be stat'ed. */
+export function tryLstat(path: string): FileStat | undefined {
+  const st = statxOrErrno(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW);
+  return typeof st === "number" ? undefined : st;
+}
+
+/** Like existsSync: the path (through symlinks) can be stat'ed. */
+export const exists = (path: string): boolean => typeof statxOrErrno(AT_FDCWD, path, 0) !== "number";
 
 /** faccessat(path, X_OK | W_OK | R_OK); throws SysError("access") when refused. */
 export function access(path: string, mode: number) {
@@ -150,27 +175,34 @@ export function fsync(fd: number, subject = String(fd)) {
   retry("fsync", subject, () => syscall(NR.fsync, fd));
 }
 
+/** Run a call returning -1 on failure again while it fails with EINTR; 0 or the errno (no exception). */
+function errnoOf(run: () => number): number {
+  for (;;) {
+    if (run() !== -1) return 0;
+    const e = errno();
+    if (e !== EINTR) return e;
+  }
+}
+
+const mkdirErrno = (path: string, mode: number) => { const name = cstr(path); return errnoOf(() => syscall(NR.mkdirat, AT_FDCWD, ptr(name), mode)); };
+
 export function mkdir(path: string, mode = 0o777) {
-  retry("mkdir", path, () => syscall(NR.mkdirat, AT_FDCWD, ptr(cstr(path)), mode));
+  const e = mkdirErrno(path, mode);
+  if (e) throw new SysError("mkdir", e, path);
 }
 
 /** mkdir -p: missing parents made with `mode` too; an existing directory is fine, anything else there is EEXIST. */
 export function mkdirp(path: string, mode = 0o777) {
-  try {
-    mkdir(path, mode);
-  } catch (e) {
-    const code = (e as SysError).errno;
-    if (code === EEXIST) {
-      if (!stat(path).isDirectory()) throw e;
-      return;
-    }
+  let e = mkdirErrno(path, mode);
+  if (e === ENOENT) {
     const parent = path.replace(/\/+[^/]*\/*$/, "");
-    if (code !== ENOENT || !parent || parent === path) throw e;
-    mkdirp(parent, mode);
-    try { mkdir(path, mode); } catch (again) {
-      if ((again as SysError).errno !== EEXIST || !stat(path).isDirectory()) throw again;
+    if (parent && parent !== path) {
+      mkdirp(parent, mode);
+      e = mkdirErrno(path, mode);
     }
   }
+  if (e === EEXIST && tryStat(path)?.isDirectory()) return;
+  if (e) throw new SysError("mkdir", e, path);
 }
 
 export function rmdir(path: string) {
@@ -183,7 +215,9 @@ export function unlink(path: string) {
 
 /** unlink, a missing file being fine (rmSync(path, { force: true }) on a file). */
 export function unlinkIfExists(path: string) {
-  try { unlink(path); } catch (e) { if ((e as SysError).errno !== ENOENT) throw e; }
+  const name = cstr(path);
+  const e = errnoOf(() => syscall(NR.unlinkat, AT_FDCWD, ptr(name), 0));
+  if (e && e !== ENOENT) throw new SysError("unlink", e, path);
 }
 
 export function rename(from: string, to: string) {

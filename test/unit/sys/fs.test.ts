@@ -48,6 +48,15 @@ describe("stat", () => {
     } finally { fs.closeFd(fd); }
   });
 
+  test("tryStat and tryLstat: undefined where stat would throw", () => {
+    const d = tempDir();
+    node.symlinkSync("nowhere", `${d}/dangling`);
+    expect(fs.tryStat(`${d}/dangling`)).toBeUndefined();
+    expect(fs.tryLstat(`${d}/dangling`)?.isSymbolicLink()).toBe(true);
+    expect(fs.tryStat(`${d}/missing/x`)).toBeUndefined();
+    expect(fs.tryStat(d)?.ino).toBe(node.statSync(d).ino);
+  });
+
   test("exists follows symlinks, as existsSync", () => {
     const d = tempDir();
     node.symlinkSync("nowhere", `${d}/dangling`);
