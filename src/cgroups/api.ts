@@ -13,6 +13,13 @@ export interface CgroupManager {
   /** Write what is set in `resources`; errors name field and file. */
   apply(resources: LinuxResources): void;
   addProcess(pid: number): void;
+  /** The cgroup2 directory a new process can be cloned straight into (CLONE_INTO_CGROUP): v2's own, a hybrid host's "unified" one. */
+  cloneIntoDir(): string | undefined;
+  /**
+   * The rest, as files in which a thread moves ITSELF by writing "0" (v1 "tasks"): that takes no
+   * global lock, while moving a process by pid (cgroup.procs) waits for an RCU grace period.
+   */
+  selfJoinFiles(): string[];
   freeze(): void;
   thaw(): void;
   frozen(): boolean;

@@ -9,10 +9,7 @@ import type { Cleanup, Context } from "./context.ts";
 
 export type CgroupHandle = CgroupManager;
 
-/**
- * The container's cgroup: its paths now, its directories by makeCgroup (create runs that while
- * the cloned init starts up). Removed on failure from here on.
- */
+/** The container's cgroup: its paths now, its directories by makeCgroup. Removed on failure from here on. */
 export function openCgroup(ctx: Context, spec: Spec, id: string, cleanup: Cleanup): CgroupHandle {
   if (ctx.opts.systemdCgroup) throw new Error("--systemd-cgroup is not supported: minidocker manages cgroupfs directly");
   const manager = cgroupManager({ cgroupsPath: spec.linux?.cgroupsPath, id, warn: (m) => ctx.log.warn(`cgroup: ${m}`) });

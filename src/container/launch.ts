@@ -31,12 +31,13 @@ export interface LaunchHandlers {
   /** createRuntime (and prestart) hooks, between the mounts and pivot_root. */
   onHooks?: () => void;
   onSeccompFd?: (fd: number) => void;
-  /** Called with the init pid right after spawn, before the plan is sent. */
-  onSpawned: (pid: number) => void;
+  /** Called with the init pid right after spawn, before the plan is sent (it may still change the plan). */
+  onSpawned: (pid: number, spawned: Spawned) => void;
   /**
    * Put init into the container's cgroup, after the plan is sent: the first cgroup migration
    * waits for an RCU grace period (measured 0–16 ms), which now overlaps init's own start-up.
    * init waits for the "joined" message before it unshares its cgroup namespace and before "ready".
+   * Not called when the plan has init join by itself (cgroupSelfJoin).
    */
   joinCgroup?: (pid: number) => void;
   /** After the plan is sent, in parallel with init's set-up (e.g. the fsync'ed state write). */
@@ -58,15 +59,17 @@ export function launchInit(req: Omit<SpawnRequest, "exePath" | "argv" | "env">, 
     // Hard limits above ours are raised from here (a user-namespace init could not); init sets the
     // exact values after its rootfs, like runc's parent at procReady.
     raiseHardRlimits(linuxProcessSys, plan.process.rlimits, pid, readText(`/proc/${pid}/limits`));
-    h.onSpawned(pid);
+    h.onSpawned(pid, spawned);
     channel.send(plan as never);
-    h.joinCgroup?.(pid);
-    try {
-      channel.send({ type: "joined" });
-    } catch (e) {
-      // init failed early and closed its end: its error message is what the user needs
-      const msg = channel.recv(1000, alive);
-      throw msg.type === "error" ? new RuntimeError(String(msg.message)) : e;
+    if (!plan.cgroupSelfJoin) {
+      h.joinCgroup?.(pid);
+      try {
+        channel.send({ type: "joined" });
+      } catch (e) {
+        // init failed early and closed its end: its error message is what the user needs
+        const msg = channel.recv(1000, alive);
+        throw msg.type === "error" ? new RuntimeError(String(msg.message)) : e;
+      }
     }
     h.whileInitWorks?.(pid, startTime);
     for (;;) {

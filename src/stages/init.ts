@@ -7,7 +7,7 @@ import { enterRootfs, finalizeRootfs, prepareRootfs } from "../linux/rootfs.ts";
 import { applyProcess } from "../linux/process.ts";
 import { bringUp } from "../linux/network.ts";
 import { setupConsole } from "../linux/terminal.ts";
-import { RuntimeError } from "../sys/errors.ts";
+import { RuntimeError, step } from "../sys/errors.ts";
 import { access, exists, tryStat, writeAll, writeText, X_OK } from "../sys/fs.ts";
 import { writeErr } from "../sys/stdio.ts";
 import * as sys from "../sys/linux.ts";
@@ -57,6 +57,11 @@ function runPlan(plan: InitPlan, channel: Channel): never {
   // A cgroup namespace must wait for that (made earlier, it would be rooted at the CLI's cgroup);
   // unshare(CLONE_NEWCGROUP) is per thread, and the execve comes from this one.
   let joined = false;
+  if (plan.cgroupSelfJoin) {
+    // Our thread only (the others end at execve): no global lock, unlike the parent moving our pid.
+    for (const file of plan.cgroupSelfJoin) step(`cgroup: join "${file}"`, () => writeText(file, "0", { flags: O.WRONLY | O.CLOEXEC }));
+    joined = true;
+  }
   const awaitJoined = () => {
     if (joined) return;
     const msg = channel.recv(60_000);

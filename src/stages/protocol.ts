@@ -14,6 +14,11 @@ export interface InitPlan {
   sysctl?: Record<string, string>;
   loopbackUp?: boolean;           // a new network namespace: bring "lo" up, as runc
   unshareCgroupns: boolean;       // after the parent put init into its cgroup
+  /**
+   * v1 "tasks" files init moves its own thread into ("0") before anything else, instead of waiting
+   * for the parent's "joined" (it was cloned into the cgroup2 part). Not in a user namespace: host files.
+   */
+  cgroupSelfJoin?: string[];
   fifoFd: number;                 // create: O_PATH fd of exec.fifo; exec: -1
   consoleSocketFd: number;        // -1 when none
   preserveFds: number;

@@ -57,11 +57,15 @@ export interface SpawnRequest {
   inheritFds: number[];     // fds init must receive (the fifo, a console socket…)
   /** exec: init starts chrooted to the host's root and gets the container's root on an fd (helper.c enter_container_root) */
   enterContainerRoot?: boolean;
+  /** An open cgroup2 directory to clone init straight into (CLONE_INTO_CGROUP), or undefined. */
+  cgroupFd?: number;
 }
 
 export interface Spawned {
   pid: number;
   channel: Channel;
+  /** init was cloned into SpawnRequest.cgroupFd's cgroup (false: not asked, or the kernel refused). */
+  cgroupJoined: boolean;
   /** Reap the helper's first child (it exits right after reporting init's pid); idempotent. */
   reapHelper(): void;
 }
@@ -103,8 +107,11 @@ export function spawnInit(req: SpawnRequest): Spawned {
     BigInt(ptr(offsets)),
     BigInt(parentEnd),
     BigInt(rootFd),
+    BigInt(req.cgroupFd ?? -1),
+    0n, // out: cgroup_joined
   ]);
   const first = Number(md(spec));
+  const cgroupJoined = spec[12] === 1n;
   void [strings, exe, nsFds, offsets, argvT, envT];
   close(childEnd);
   if (rootFd >= 0) close(rootFd);
@@ -143,7 +150,7 @@ export function spawnInit(req: SpawnRequest): Spawned {
           reaped = true;
           try { waitpid(first, 0); } catch {} // already reaped by the liveness check
         };
-        return { pid: value, channel, reapHelper };
+        return { pid: value, channel, cgroupJoined, reapHelper };
       }
       throw new RuntimeError(`unexpected record ${type} from the clone helper`);
     }

@@ -147,6 +147,37 @@ describe.if(V1)("cgroups in real containers (v1 host)", () => {
     expect(leftovers(root, id)).toEqual([]);
   });
 
+  test("create: init is in the container's cgroup in every hierarchy, with and without a user namespace", () => {
+    for (const userns of [false, true]) {
+      const id = uniqueId(userns ? "cg-join-userns" : "cg-join");
+      const b = bundle((s) => {
+        s.mounts = s.mounts!.filter((m) => !m.destination.startsWith("/sys"));
+        if (userns) {
+          s.linux!.namespaces!.push({ type: "user" });
+          s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+          s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+        }
+      }, ["sh", "-c", "cat /proc/self/cgroup"]);
+      const created = createKeepingOutput(b, id);
+      const state = JSON.parse(readFileSync(`${root}/${id}/state.json`, "utf8"));
+      // before start: the pid (init, cloned into the unified part, its own thread moved into the v1 ones)
+      const dirs = [...new Set(Object.values(state.cgroupPaths as Record<string, string>))];
+      expect(dirs.length).toBeGreaterThan(3);
+      for (const dir of dirs) expect(readFileSync(`${dir}/cgroup.procs`, "utf8").split("\n")).toContain(String(state.pid));
+      const initView = readFileSync(`/proc/${state.pid}/cgroup`, "utf8").trim().split("\n");
+      expect(initView.length).toBeGreaterThan(3);
+      for (const line of initView) expect(line).toEndWith(`:/minidocker/${id}`);
+      expect(md(root, ["start", id]).code).toBe(0);
+      for (let i = 0; i < 300 && status(id) !== "stopped"; i++) Bun.sleepSync(10);
+      expect(md(root, ["delete", id]).code).toBe(0);
+      // what the process saw: the same cgroup everywhere
+      const seen = created.output().trim().split("\n");
+      expect(seen.length).toBe(initView.length);
+      for (const line of seen) expect(line).toEndWith(`:/minidocker/${id}`);
+      expect(leftovers(root, id)).toEqual([]);
+    }
+  });
+
   test("the pids limit refuses a fork inside the container", () => {
     const id = uniqueId("pids");
     const b = bundle((s) => { s.linux!.resources = { pids: { limit: 4 } }; },

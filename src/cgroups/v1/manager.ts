@@ -118,6 +118,12 @@ export class CgroupV1Manager implements CgroupManager {
     for (const dir of this.uniqueDirs()) writeCgroupFile(dir, "cgroup.procs", String(pid), `pid ${pid}`);
   }
 
+  cloneIntoDir(): string | undefined { return this.paths.unified; }
+
+  selfJoinFiles(): string[] {
+    return this.uniqueDirs().filter((dir) => dir !== this.paths.unified).map((dir) => `${dir}/tasks`);
+  }
+
   private setFreezer(state: "FROZEN" | "THAWED"): void {
     const dir = this.dirOf("freezer");
     // FREEZING can linger while tasks are in uninterruptible sleep: re-write and poll, as runc does

@@ -95,6 +95,8 @@ export class CgroupV2Manager implements CgroupManager {
   }
 
   addProcess(pid: number): void { writeCgroupFile(this.dir, "cgroup.procs", String(pid), `pid ${pid}`); }
+  cloneIntoDir(): string { return this.dir; }
+  selfJoinFiles(): string[] { return []; }
 
   private setFrozen(frozen: boolean): void {
     if (!hasCgroupFile(this.dir, "cgroup.freeze"))
