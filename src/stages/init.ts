@@ -105,13 +105,15 @@ function runPlan(plan: InitPlan, channel: Channel): never {
   const proc = plan.process;
   if (proc.terminal && plan.consoleSocketFd >= 0) setupConsole(plan.consoleSocketFd, proc.consoleSize);
   const executable = findExecutable(proc.args?.[0] ?? "", proc.env ?? [], proc.cwd);
+  // In the cgroup before the process attributes: a v1 cpu cgroup refuses a SCHED_RR/FIFO task
+  // joining it without realtime budget (EINVAL), where runc's order gives sched_setattr's EPERM.
+  awaitJoined();
   const prepared = applyProcess(proc, {
     personality: plan.personality as never,
     noNewKeyring: plan.noNewKeyring,
     seccomp: plan.seccomp ? { program: Buffer.from(plan.seccomp.program, "base64"), flags: plan.seccomp.flags } : undefined,
     onSeccompFd: (notifyFd) => channel.sendFd({ type: "seccomp-fd" }, notifyFd),
   });
-  awaitJoined();
   channel.send({ type: "ready", warnings: prepared.warnings });
   if (plan.mode === "exec") {
     // The parent moves us into the container's cgroup only now: Bun's threads would not fit under
