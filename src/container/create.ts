@@ -7,7 +7,7 @@ import { checkLsm } from "../linux/lsm.ts";
 import type { RootfsPlan } from "../linux/rootfs.ts";
 import { parseConfig, parseJson } from "../spec/parse.ts";
 import type { LinuxNamespace, Spec } from "../spec/types.ts";
-import { type StoredState, validateId } from "../state/store.ts";
+import { hookState, type StoredState, validateId } from "../state/store.ts";
 import type { InitPlan } from "../stages/protocol.ts";
 import { ConfigError, during, RuntimeError } from "../sys/errors.ts";
 import * as sys from "../sys/linux.ts";
@@ -123,10 +123,6 @@ export function writePidFile(path: string, pid: number) {
   writeText(tmp, String(pid));
   rename(tmp, full);
 }
-
-/** The state JSON given to hooks (spec runtime.md "State"). */
-export const hookState = (s: StoredState, status: string) =>
-  JSON.stringify({ ociVersion: s.ociVersion, id: s.id, status, pid: s.pid, bundle: s.bundle, annotations: s.annotations ?? {} });
 
 export function createContainer(ctx: Context, opts: CreateOptions): { state: StoredState; cgroup: CgroupHandle } {
   const id = validateId(opts.id);

@@ -35,6 +35,10 @@ export function validateId(id: string | undefined): string {
   return id;
 }
 
+/** The state JSON given to hooks (spec runtime.md "State"). */
+export const hookState = (s: StoredState, status: string) =>
+  JSON.stringify({ ociVersion: s.ociVersion, id: s.id, status, pid: s.pid, bundle: s.bundle, annotations: s.annotations ?? {} });
+
 /** Fields 3 (state) and 22 (start time) of /proc/<pid>/stat; the comm field may hold spaces. */
 export function procStat(pid: number): { state: string; startTime: string } | undefined {
   try {
