@@ -8,8 +8,11 @@ export interface CgroupManager {
   readonly path: string;
   /** Absolute directories: v1 hierarchy name → dir ("cpu,cpuacct" mounts under each name); v2 "" → dir. Store these in state. */
   readonly paths: Readonly<Record<string, string>>;
-  /** mkdir our subtree (v1: in every mounted hierarchy; v2: enabling controllers in the parents). Undone on failure. */
-  create(): void;
+  /**
+   * mkdir our subtree (v1: in every mounted hierarchy; v2: enabling controllers in the parents),
+   * or only `dirs` of it (v1; made ones are skipped later). Undone on failure.
+   */
+  create(dirs?: readonly string[]): void;
   /** Write what is set in `resources`; errors name field and file. */
   apply(resources: LinuxResources): void;
   addProcess(pid: number): void;

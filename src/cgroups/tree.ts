@@ -30,6 +30,8 @@ export function subtreePids(dir: string): number[] {
  * `timeoutMs`; a directory already gone is fine.
  */
 export function removeCgroupTree(dir: string, timeoutMs = 2000): void {
+  // The common case, a leaf: one rmdir (a failure, e.g. ENOTEMPTY/EBUSY for sub-cgroups, takes the walk below).
+  try { rmdir(dir); return; } catch (e) { if (errnoOf(e) === ENOENT) return; }
   const deadline = Date.now() + timeoutMs;
   let delay = 5;
   for (;;) {

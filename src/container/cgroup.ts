@@ -17,9 +17,14 @@ export function openCgroup(ctx: Context, spec: Spec, id: string, cleanup: Cleanu
   return manager;
 }
 
-/** Make the cgroup's directories, before any process joins (limits come later: applyCgroupLimits). */
-export function makeCgroup(manager: CgroupHandle, spec: Spec): void {
-  manager.create();
+/**
+ * Make the cgroup's directories before any process joins: `dirs` only (the one init is cloned
+ * into; the rest can be made while it starts up), or all and the realtime budget. Limits come
+ * later (applyCgroupLimits).
+ */
+export function makeCgroup(manager: CgroupHandle, spec: Spec, dirs?: string[]): void {
+  manager.create(dirs);
+  if (dirs) return;
   // Realtime bandwidth goes in before init joins (runc fs/cpu.go Apply → SetRtSched): init sets
   // process.scheduler SCHED_FIFO/RR on itself, which a cgroup with rt_runtime_us 0 refuses (EPERM).
   const cpu = spec.linux?.resources?.cpu;

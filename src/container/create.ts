@@ -212,8 +212,8 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
   const timeOffsets = spec.linux?.timeOffsets;
   // init is cloned straight into the cgroup2 part and moves its own thread into the v1 ones
   // (cgroupSelfJoin): moving it by pid would wait for an RCU grace period, 5-16 ms measured.
-  makeCgroup(cgroup, spec);
   const cloneInto = cgroup.cloneIntoDir();
+  if (cloneInto !== undefined) makeCgroup(cgroup, spec, [cloneInto]);
   let cgroupFd = cloneInto === undefined ? -1 : sys.open(cloneInto, O.RDONLY | O.DIRECTORY | O.CLOEXEC);
   const closeCgroupFd = () => { if (cgroupFd >= 0) sys.close(cgroupFd); cgroupFd = -1; };
   cleanup.add("cgroup fd", closeCgroupFd);
@@ -232,6 +232,7 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
       cleanup.add("init process", () => killAndReap(pid));
       plan.stateJson = hookState(state, "creating");
       closeCgroupFd();
+      makeCgroup(cgroup, spec); // the rest, while init starts up (it joins once it has the plan)
       // A user-namespace init cannot write the host's cgroup files: then we move it, by pid.
       const selfJoin = cgroup.selfJoinFiles();
       if ((spawned.cgroupJoined || cloneInto === undefined) && (!userns || selfJoin.length === 0)) plan.cgroupSelfJoin = selfJoin;

@@ -79,11 +79,11 @@ export class CgroupV1Manager implements CgroupManager {
     return dir;
   }
 
-  create(): void {
+  create(dirs?: readonly string[]): void {
     const made: string[] = [];
     try {
       for (const [controller, dir] of Object.entries(this.paths)) {
-        if (made.includes(dir) || isDirectory(dir)) continue;
+        if ((dirs && !dirs.includes(dir)) || made.includes(dir) || isDirectory(dir)) continue;
         // mkdir -p, remembering each level we make (and only those) for the undo
         const missing: string[] = [];
         for (let d = dir; !exists(d); d = d.slice(0, d.lastIndexOf("/"))) missing.unshift(d);

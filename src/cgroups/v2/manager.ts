@@ -45,6 +45,7 @@ export class CgroupV2Manager implements CgroupManager {
   readonly version = 2 as const;
   readonly paths: Record<string, string>;
   private readonly dir: string;
+  private created = false;
   private readonly warn: (m: string) => void;
 
   constructor(readonly root: string, readonly path: string, warn = defaultWarn) {
@@ -64,6 +65,8 @@ export class CgroupV2Manager implements CgroupManager {
   }
 
   create(): void {
+    if (this.created) return;
+    this.created = true;
     const made: string[] = [];
     try {
       const parts = this.path.split("/").filter(Boolean);
@@ -77,6 +80,7 @@ export class CgroupV2Manager implements CgroupManager {
         }
       }
     } catch (e) {
+      this.created = false;
       for (const d of made.reverse()) try { rmdir(d); } catch { /* best effort; the error matters */ }
       throw e;
     }
