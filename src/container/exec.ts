@@ -6,7 +6,7 @@ import { checkLsm } from "../linux/lsm.ts";
 import { parseJson, parseProcess } from "../spec/parse.ts";
 import type { Process } from "../spec/types.ts";
 import type { InitPlan } from "../stages/protocol.ts";
-import { hookState, initAlive } from "../state/store.ts";
+import { hookState, initAlive, procStat } from "../state/store.ts";
 import { during, RuntimeError } from "../sys/errors.ts";
 import { readText } from "../sys/fs.ts";
 import * as sys from "../sys/linux.ts";
@@ -124,21 +124,46 @@ export function execInContainer(ctx: Context, o: ExecOptions): number {
     personality: spec.linux?.personality,
     seccomp: seccomp && { program: Buffer.from(seccomp.program).toString("base64"), flags: seccomp.flags },
     createContainerHooks: [], startContainerHooks: [], stateJson: hookState(state, status), runtimeHooks: false,
+    cgroupTaskFds: 0, parentJoinsCgroup: false,
   };
+  // init joins the cgroup at its execve (Bun's threads would not fit under a nearly used pids
+  // limit, its heap not under a tight memory limit): a v1 host's tasks files, by its own thread
+  // (no RCU grace period to wait for, see create); a hybrid host's controller-less cgroup2 part
+  // by clone3. Else (cgroup v2, a paused container) we move it by pid.
   const cg = cgroupOf(state);
+  const byItself = cg?.exists() && cg.version === 1 && status !== "paused";
+  const cloneInto = byItself ? cg!.cloneIntoDir() : undefined;
+  let cgroupFd = cloneInto === undefined ? -1 : sys.open(cloneInto, O.RDONLY | O.DIRECTORY | O.CLOEXEC);
+  const closeCgroupFd = () => { if (cgroupFd >= 0) sys.close(cgroupFd); cgroupFd = -1; };
+  cleanup.add("cgroup fd", closeCgroupFd);
+  let movedByClone = cloneInto === undefined;
   const launched = launchInit({
     joinFds, cloneFlags: 0, protectExe: true, enterContainerRoot: namespaces.some((n) => n.type === "mount"),
     inheritFds: [...preserved, ...(consoleSocketFd >= 0 ? [consoleSocketFd] : [])],
+    cgroupFd: cgroupFd >= 0 ? cgroupFd : undefined,
   }, plan, {
-    onSpawned: (pid) => {
+    onSpawned: (pid, spawned) => {
       cleanup.add("exec process", () => killAndReap(pid));
+      closeCgroupFd();
+      movedByClone ||= spawned.cgroupJoined;
+      if (!byItself) return;
+      const taskFds = cg!.selfJoinFiles().map((file) => sys.open(file, O.WRONLY | O.CLOEXEC));
+      plan.cgroupTaskFds = taskFds.length;
+      return taskFds;
     },
     onSeccompFd: (fd) => deliverNotifyFd(spec, fd, hookState(state, status)),
   });
   logInitWarnings(ctx, launched.warnings);
-  // init waits at "ready" for this: join the cgroup now that only its execve is left
-  if (cg?.exists()) cg.addProcess(launched.pid);
+  if (cg?.exists() && !(byItself && movedByClone)) cg.addProcess(launched.pid);
   launched.channel.send({ type: "go" });
+  // init answers "joined" if it joined by itself, then its end closes at its execve: return once
+  // the process runs (as runc does), or fail with init's error. Not in a paused container: init
+  // sits frozen until `resume`.
+  const alive = () => (procStat(launched.pid)?.state ?? "Z") !== "Z";
+  for (let reply; status !== "paused" && (reply = launched.channel.recvUnlessClosed(30_000, alive)); ) {
+    if (reply.type === "error") throw new RuntimeError(String(reply.message));
+    if (reply.type !== "joined") throw new RuntimeError(`unexpected message "${reply.type}" from init`);
+  }
   sys.close(launched.channel.fd);
   if (o.pidFile) writePidFile(o.pidFile, launched.pid);
   cleanup.keep();

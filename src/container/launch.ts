@@ -31,13 +31,16 @@ export interface LaunchHandlers {
   /** createRuntime (and prestart) hooks, between the mounts and pivot_root. */
   onHooks?: () => void;
   onSeccompFd?: (fd: number) => void;
-  /** Called with the init pid right after spawn, before the plan is sent (it may still change the plan). */
-  onSpawned: (pid: number, spawned: Spawned) => void;
+  /**
+   * Called with the init pid right after spawn, before the plan is sent (it may still change the
+   * plan). Returns fds to send along with the plan (closed here once sent).
+   */
+  onSpawned: (pid: number, spawned: Spawned) => number[] | void;
   /**
    * Put init into the container's cgroup, after the plan is sent: the first cgroup migration
    * waits for an RCU grace period (measured 0–16 ms), which now overlaps init's own start-up.
    * init waits for the "joined" message before it unshares its cgroup namespace and before "ready".
-   * Not called when the plan has init join by itself (cgroupSelfJoin).
+   * Only when the plan says so (parentJoinsCgroup).
    */
   joinCgroup?: (pid: number) => void;
   /** After the plan is sent, in parallel with init's set-up (e.g. the fsync'ed state write). */
@@ -59,9 +62,14 @@ export function launchInit(req: Omit<SpawnRequest, "exePath" | "argv" | "env">, 
     // Hard limits above ours are raised from here (a user-namespace init could not); init sets the
     // exact values after its rootfs, like runc's parent at procReady.
     raiseHardRlimits(linuxProcessSys, plan.process.rlimits, pid, readText(`/proc/${pid}/limits`));
-    h.onSpawned(pid, spawned);
-    channel.send(plan as never);
-    if (!plan.cgroupSelfJoin) {
+    const planFds = h.onSpawned(pid, spawned) ?? [];
+    try {
+      if (planFds.length) channel.sendFds(plan as never, planFds);
+      else channel.send(plan as never);
+    } finally {
+      for (const fd of planFds) sys.close(fd);
+    }
+    if (plan.parentJoinsCgroup) {
       h.joinCgroup?.(pid);
       try {
         channel.send({ type: "joined" });

@@ -3,13 +3,14 @@
 // and watches the peer process, so a dead init never hangs the CLI.
 import { RuntimeError } from "../sys/errors.ts";
 import { writeAll } from "../sys/fs.ts";
-import { pollIn, recvFd, sendFd } from "../sys/linux.ts";
+import { pollIn, recvFds, sendFds } from "../sys/linux.ts";
 
 export type Message = { type: string; [key: string]: unknown };
 
 export class Channel {
   private buffered = Buffer.alloc(0);
   private fds: number[] = [];
+  private peerClosed = false;
   constructor(readonly fd: number) {}
 
   send(msg: Message) {
@@ -18,7 +19,12 @@ export class Channel {
 
   /** A message that carries an fd (SCM_RIGHTS); the peer takes it with recvWithFd. */
   sendFd(msg: Message, fd: number) {
-    sendFd(this.fd, `${JSON.stringify(msg)}\n`, fd);
+    this.sendFds(msg, [fd]);
+  }
+
+  /** A message with fds attached (SCM_RIGHTS); the peer takes them with takeFd, in order. */
+  sendFds(msg: Message, fds: readonly number[]) {
+    sendFds(this.fd, `${JSON.stringify(msg)}\n`, fds);
   }
 
   /** The next fd that arrived with a message (SCM_RIGHTS), in order. */
@@ -34,6 +40,16 @@ export class Channel {
     const out = this.buffered.subarray(0, n);
     this.buffered = this.buffered.subarray(n);
     return Buffer.from(out);
+  }
+
+  /** The next message, or undefined once the peer closed its end (init: at its execve). */
+  recvUnlessClosed(timeoutMs: number, alive?: () => boolean): Message | undefined {
+    try {
+      return this.recv(timeoutMs, alive);
+    } catch (e) {
+      if (this.peerClosed) return undefined;
+      throw e;
+    }
   }
 
   /** Next message; throws if the peer closed the socket or the timeout passed. */
@@ -58,8 +74,9 @@ export class Channel {
       if (Date.now() >= deadline) throw new RuntimeError(`timed out waiting for a ${what} from init`);
     }
     // recvmsg, not read: a message may carry an fd, which a plain read would drop.
-    const { data, fd } = recvFd(this.fd);
-    if (fd >= 0) this.fds.push(fd);
+    const { data, fds } = recvFds(this.fd);
+    this.fds.push(...fds);
+    this.peerClosed = data.length === 0;
     if (data.length === 0) throw new RuntimeError(`init closed the channel before sending a ${what}`);
     this.buffered = Buffer.concat([this.buffered, data]);
   }

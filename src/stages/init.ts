@@ -56,12 +56,16 @@ function runPlan(plan: InitPlan, channel: Channel): never {
   // The parent puts us into the container's cgroup right after sending the plan and says "joined".
   // A cgroup namespace must wait for that (made earlier, it would be rooted at the CLI's cgroup);
   // unshare(CLONE_NEWCGROUP) is per thread, and the execve comes from this one.
-  let joined = false;
-  if (plan.cgroupSelfJoin) {
-    // Our thread only (the others end at execve): no global lock, unlike the parent moving our pid.
-    for (const file of plan.cgroupSelfJoin) step(`cgroup: join "${file}"`, () => writeText(file, "0", { flags: O.WRONLY | O.CLOEXEC }));
-    joined = true;
-  }
+  const taskFds = Array.from({ length: plan.cgroupTaskFds }, () => channel.takeFd());
+  const joinByTaskFds = () => {
+    for (const fd of taskFds) {
+      step("cgroup: join (v1 tasks)", () => writeAll(fd, "0"));
+      sys.close(fd);
+    }
+  };
+  // exec: right before the execve (see below); create: first thing
+  if (plan.mode === "create") joinByTaskFds();
+  let joined = !plan.parentJoinsCgroup;
   const awaitJoined = () => {
     if (joined) return;
     const msg = channel.recv(60_000);
@@ -120,6 +124,10 @@ function runPlan(plan: InitPlan, channel: Channel): never {
     // a nearly exhausted pids limit, and they end at our execve (runc joins late for the same reason).
     const go = channel.recv(30_000);
     if (go.type !== "go") throw new RuntimeError(`unexpected message "${go.type}" while waiting to exec`);
+    if (taskFds.length) {
+      joinByTaskFds();
+      channel.send({ type: "joined" });
+    }
   }
 
   if (plan.mode === "create") {
@@ -138,8 +146,12 @@ function runPlan(plan: InitPlan, channel: Channel): never {
     writeAll(fifo, "0");
     sys.close(fifo);
   }
-  sys.close(channel.fd);
-  channelOpen = false;
+  // exec: the parent waits for our end to close, which it does at the execve (close-on-exec, below),
+  // so `exec` returns once the process runs and gets an execve error over the channel (runc does so)
+  if (plan.mode === "create") {
+    sys.close(channel.fd);
+    channelOpen = false;
+  }
   // Bun marked the preserved fds above 3 close-on-exec when this process started
   for (let fd = 3; fd < 3 + plan.preserveFds; fd++) sys.clearCloexec(fd);
   sys.cloexecFrom(3 + plan.preserveFds);

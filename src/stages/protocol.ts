@@ -15,10 +15,15 @@ export interface InitPlan {
   loopbackUp?: boolean;           // a new network namespace: bring "lo" up, as runc
   unshareCgroupns: boolean;       // after the parent put init into its cgroup
   /**
-   * v1 "tasks" files init moves its own thread into ("0") before anything else, instead of waiting
-   * for the parent's "joined" (it was cloned into the cgroup2 part). Not in a user namespace: host files.
+   * How many fds came with the plan: the v1 cgroups' "tasks" files, opened by the parent. init
+   * writes "0" into each (create: first thing; exec: at "go", then answers "joined"), which
+   * moves its own thread (the others end at execve)
+   * without the global lock a move by pid takes. The opener's credentials count: this works
+   * from a user namespace too.
    */
-  cgroupSelfJoin?: string[];
+  cgroupTaskFds: number;
+  /** The parent moves init by pid (the cgroup2 part, when the clone could not) and then says "joined". */
+  parentJoinsCgroup: boolean;
   fifoFd: number;                 // create: O_PATH fd of exec.fifo; exec: -1
   consoleSocketFd: number;        // -1 when none
   preserveFds: number;

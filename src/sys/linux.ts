@@ -222,31 +222,56 @@ export function signalDefault(sig: number) {
 }
 
 /** sendmsg one fd with SCM_RIGHTS and a payload (runc's recvtty protocol, seccomp agents). */
-export function sendFd(sock: number, payload: string, fd: number) {
+export const sendFd = (sock: number, payload: string, fd: number) => sendFds(sock, payload, [fd]);
+
+const MAX_FDS = 32; // per message: plenty for init's cgroup "tasks" fds (one per v1 hierarchy)
+
+/** sendmsg of `payload` with `fds` attached (SCM_RIGHTS). */
+export function sendFds(sock: number, payload: string, fds: readonly number[]) {
+  if (fds.length > MAX_FDS) throw new SysError("sendmsg", 7 /* E2BIG */, `${fds.length} fds`);
   const data = Buffer.from(payload.length ? payload : "\0");
   const iov = new BigUint64Array([BigInt(ptr(data)), BigInt(data.length)]);
-  const control = new ArrayBuffer(24); // CMSG_SPACE(sizeof(int))
+  const cmsgLen = 16 + 4 * fds.length; // CMSG_LEN
+  const space = (cmsgLen + 7) & ~7;    // CMSG_SPACE
+  const control = new ArrayBuffer(space);
   const cv = new DataView(control);
-  cv.setBigUint64(0, 20n, true); // cmsg_len = CMSG_LEN(4)
+  cv.setBigUint64(0, BigInt(cmsgLen), true);
   cv.setInt32(8, 1, true);       // SOL_SOCKET
   cv.setInt32(12, 1, true);      // SCM_RIGHTS
-  cv.setInt32(16, fd, true);
+  fds.forEach((fd, i) => cv.setInt32(16 + 4 * i, fd, true));
   const controlBytes = new Uint8Array(control);
-  const msg = new BigUint64Array([0n, 0n, BigInt(ptr(iov)), 1n, BigInt(ptr(controlBytes)), 24n, 0n]);
-  check(Number(libc.sendmsg(sock, msg, 0x4000 /* MSG_NOSIGNAL */)), "sendmsg", String(sock));
+  const msg = new BigUint64Array([0n, 0n, BigInt(ptr(iov)), 1n, fds.length ? BigInt(ptr(controlBytes)) : 0n, fds.length ? BigInt(space) : 0n, 0n]);
+  let sent = check(Number(libc.sendmsg(sock, msg, 0x4000 /* MSG_NOSIGNAL */)), "sendmsg", String(sock));
+  // a stream socket may take a long payload in parts (the fds went with the first)
+  while (sent < data.length) {
+    const n = Number(libc.write(sock, data.subarray(sent), data.length - sent));
+    if (n === -1 && errno() === 4 /* EINTR */) continue;
+    sent += check(n, "write", String(sock));
+  }
   void [data, controlBytes];
 }
 
-/** recvmsg with SCM_RIGHTS; returns the bytes and the received fd (-1 if none). */
-export function recvFd(sock: number): { data: Buffer; fd: number } {
+/** recvmsg with SCM_RIGHTS; returns the bytes and the fds that came with them (close-on-exec). */
+export function recvFds(sock: number): { data: Buffer; fds: number[] } {
   const data = Buffer.alloc(4096);
   const iov = new BigUint64Array([BigInt(ptr(data)), BigInt(data.length)]);
-  const control = new Uint8Array(64);
-  const msg = new BigUint64Array([0n, 0n, BigInt(ptr(iov)), 1n, BigInt(ptr(control)), 64n, 0n]);
+  const control = new Uint8Array(16 + 4 * MAX_FDS);
+  const msg = new BigUint64Array([0n, 0n, BigInt(ptr(iov)), 1n, BigInt(ptr(control)), BigInt(control.length), 0n]);
   const n = check(Number(libc.recvmsg(sock, msg, 0x40000000 /* MSG_CMSG_CLOEXEC */)), "recvmsg", String(sock));
   const cv = new DataView(control.buffer);
-  const fd = Number(msg[5]) >= 20 && cv.getInt32(8, true) === 1 && cv.getInt32(12, true) === 1 ? cv.getInt32(16, true) : -1;
-  return { data: Buffer.from(data.subarray(0, n)), fd };
+  const fds: number[] = [];
+  if (Number(msg[5]) >= 20 && cv.getInt32(8, true) === 1 && cv.getInt32(12, true) === 1) {
+    const count = (Number(cv.getBigUint64(0, true)) - 16) / 4;
+    for (let i = 0; i < count; i++) fds.push(cv.getInt32(16 + 4 * i, true));
+  }
+  return { data: Buffer.from(data.subarray(0, n)), fds };
+}
+
+/** recvFds of a message with at most one fd (-1 if none). */
+export function recvFd(sock: number): { data: Buffer; fd: number } {
+  const { data, fds } = recvFds(sock);
+  for (const extra of fds.slice(1)) close(extra);
+  return { data, fd: fds[0] ?? -1 };
 }
 
 export const AF_UNIX = 1, SOCK_STREAM = 1, SOCK_CLOEXEC = 0o2000000;
