@@ -1,7 +1,8 @@
 // scripts/bench's body (run it through scripts/bench, which installs hyperfine and builds).
-// One hyperfine run, side by side: `run` of /bin/true from a busybox bundle and create+start+
-// delete under minidocker, runc and crun; then minidocker's helper loaded both ways (prebuilt .so
-// through a memfd, TinyCC `cc` at run time) and without the read-only bind of its binary. Then
+// One hyperfine run, side by side: `run` of /bin/true from a busybox bundle, create+start+
+// delete, and `exec` of /bin/true and `state` in a running container, under minidocker, runc
+// and crun; then minidocker's helper loaded both ways (prebuilt .so through a memfd, TinyCC
+// `cc` at run time) and without the read-only bind of its binary. Then
 // binary sizes, peak RSS, the `cc` path's checks (compiled binary, /usr/include hidden) and
 // scripts/bench-seccomp.ts. Ratios are of medians (robust on a shared machine) to runc's.
 // Usage: bun scripts/bench-runtimes.ts [--runs N] [--warmup N] [--no-seccomp]
@@ -79,6 +80,16 @@ process.on("exit", () => {
   rmSync(roots, { recursive: true, force: true });
 });
 
+// A running container per runtime, for `exec` and `state` (what engines call most after `run`).
+const sleeperBundle = `${work}/sleeper`;
+mkdirSync(sleeperBundle);
+writeFileSync(`${sleeperBundle}/config.json`, JSON.stringify({ ...config, root: { path: `${bundle}/rootfs` }, process: { ...config.process, args: ["sleep", "1000000"] } }));
+for (const rt of Object.keys(RUNTIMES) as Runtime[]) {
+  // stdio not ours: the container keeps it open
+  const r = spawnSync([...cli(rt), "run", "-d", "-b", sleeperBundle, "sleeper"], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
+  if (!r.success) throw new Error(`${rt} run -d (for the exec rows) failed`);
+}
+
 interface Row { name: string; cmd: string; vs?: string }
 const runOf = (rt: Runtime, id: string) => line([...cli(rt), "run", "-b", bundle, id]);
 const mdEnv = (env: string, id: string) => `env ${env} ${runOf("minidocker", id)}`;
@@ -89,6 +100,12 @@ const rows: Row[] = [
   { name: "minidocker create+start+delete", cmd: `sh ${lifecycleScript("minidocker")}`, vs: "runc create+start+delete" },
   { name: "runc create+start+delete", cmd: `sh ${lifecycleScript("runc")}`, vs: "runc create+start+delete" },
   { name: "crun create+start+delete", cmd: `sh ${lifecycleScript("crun")}`, vs: "runc create+start+delete" },
+  { name: "minidocker exec", cmd: line([...cli("minidocker"), "exec", "sleeper", "/bin/true"]), vs: "runc exec" },
+  { name: "runc exec", cmd: line([...cli("runc"), "exec", "sleeper", "/bin/true"]), vs: "runc exec" },
+  { name: "crun exec", cmd: line([...cli("crun"), "exec", "sleeper", "/bin/true"]), vs: "runc exec" },
+  { name: "minidocker state", cmd: line([...cli("minidocker"), "state", "sleeper"]), vs: "runc state" },
+  { name: "runc state", cmd: line([...cli("runc"), "state", "sleeper"]), vs: "runc state" },
+  { name: "crun state", cmd: line([...cli("crun"), "state", "sleeper"]), vs: "runc state" },
   { name: "minidocker run, helper .so (memfd)", cmd: mdEnv("MINIDOCKER_HELPER=so", "so"), vs: "minidocker run, helper .so (memfd)" },
   { name: "minidocker run, helper cc (TinyCC)", cmd: mdEnv("MINIDOCKER_HELPER=cc", "cc"), vs: "minidocker run, helper .so (memfd)" },
   { name: "minidocker run, no exe protection", cmd: mdEnv("MINIDOCKER_UNSAFE_NO_EXE_PROTECTION=1", "np"), vs: "minidocker run, helper .so (memfd)" },
