@@ -5,7 +5,7 @@ import type { InitPlan } from "../stages/protocol.ts";
 import { type SpawnRequest, spawnInit, type Spawned } from "../stages/spawn.ts";
 import { RuntimeError } from "../sys/errors.ts";
 import * as sys from "../sys/linux.ts";
-import { procStat } from "../state/store.ts";
+import { killAndReap, procStat } from "../state/store.ts";
 import { raiseHardRlimits } from "../linux/rlimits.ts";
 import { linuxProcessSys } from "../sys/process.ts";
 
@@ -102,21 +102,6 @@ export function launchInit(req: Omit<SpawnRequest, "exePath" | "argv" | "env">, 
     throw e;
   } finally {
     spawned.reapHelper();
-  }
-}
-
-/** SIGKILL a process and wait (bounded) until it is gone, reaping it if it is our child. */
-export function killAndReap(pid: number, timeoutMs = 5000) {
-  try { sys.kill(pid, 9); } catch {}
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const [got] = sys.waitpid(pid, sys.WNOHANG);
-      if (got === pid) return;
-    } catch { /* not our child: watch /proc instead */ }
-    const st = procStat(pid);
-    if (!st || st.state === "Z" || st.state === "X") return;
-    Bun.sleepSync(2);
   }
 }
 

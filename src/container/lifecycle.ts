@@ -1,13 +1,12 @@
 // start, state, kill, delete: the OCI lifecycle after create (runtime.md "Operations").
 import { runHooksWarning } from "../linux/hooks.ts";
-import { hookState, initAlive, notExist, ociState, type Status, type StoredState } from "../state/store.ts";
+import { hookState, initAlive, killAndReap, notExist, ociState, type Status, type StoredState } from "../state/store.ts";
 import { RuntimeError } from "../sys/errors.ts";
 import { exists, readInto, unlinkIfExists } from "../sys/fs.ts";
 import * as sys from "../sys/linux.ts";
 import { O } from "../sys/linux.ts";
 import { cgroupOf } from "./cgroup.ts";
 import type { Context } from "./context.ts";
-import { killAndReap } from "./launch.ts";
 
 export function statusOf(ctx: Context, state: StoredState): Status {
   return ctx.store.status(state, () => {

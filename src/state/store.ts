@@ -50,6 +50,21 @@ export function procStat(pid: number): { state: string; startTime: string } | un
   }
 }
 
+/** SIGKILL a process and wait (bounded) until it is gone, reaping it if it is our child. */
+export function killAndReap(pid: number, timeoutMs = 5000) {
+  try { sys.kill(pid, 9); } catch {}
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const [got] = sys.waitpid(pid, sys.WNOHANG);
+      if (got === pid) return;
+    } catch { /* not our child: watch /proc instead */ }
+    const st = procStat(pid);
+    if (!st || st.state === "Z" || st.state === "X") return;
+    Bun.sleepSync(2);
+  }
+}
+
 export class Store {
   constructor(readonly root: string) {}
 
