@@ -108,6 +108,15 @@ describe("exit codes", () => {
     expect(r.stderr).toContain("not found");
   });
 
+  test("an execve failure after set-up (no valid format): exec, even -d, fails with it, exit 1", () => {
+    writeFileSync(`${state(web).rootfs}/not-a-program`, "garbage\n", { mode: 0o755 });
+    for (const detach of [[], ["-d"]]) {
+      const r = md(root, ["exec", ...detach, web, "/not-a-program"]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("ENOEXEC (Exec format error)");
+    }
+  });
+
   test("stdin and stdout are the caller's (no tty)", () => {
     const r = md(root, ["exec", web, "sh", "-c", "read x; echo got:$x"], { stdin: "hello\n" });
     expect(r.stdout).toBe("got:hello\n");
