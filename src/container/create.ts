@@ -14,7 +14,7 @@ import * as sys from "../sys/linux.ts";
 import { CLONE, O } from "../sys/linux.ts";
 import { Cleanup, type Context } from "./context.ts";
 import { launchInit, logInitWarnings } from "./launch.ts";
-import { applyCgroupLimits, makeCgroup, openCgroup, type CgroupHandle } from "./cgroup.ts";
+import { applyCgroupLimits, makeCgroup, openCgroup, openCloneTarget, openTaskFiles, type CgroupHandle } from "./cgroup.ts";
 import { compileProfile, deliverNotifyFd } from "./seccomp.ts";
 import { callerWindowSize } from "./foreground.ts";
 
@@ -188,7 +188,6 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
     noPivot: opts.noPivot ?? false,
     userns,
     cgroupns: namespaces.some((n) => n.type === "cgroup"),
-    cgroupDirs: cgroup.version === 1 ? { ...cgroup.paths } : undefined,
     mountLabel: spec.linux?.mountLabel,
   };
   const hooks = spec.hooks ?? {};
@@ -215,9 +214,7 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
   // (plan.cgroupTaskFds): moving it by pid would wait for an RCU grace period, 5-16 ms measured.
   const cloneInto = cgroup.cloneIntoDir();
   if (cloneInto !== undefined) makeCgroup(cgroup, spec, [cloneInto]);
-  let cgroupFd = cloneInto === undefined ? -1 : sys.open(cloneInto, O.RDONLY | O.DIRECTORY | O.CLOEXEC);
-  const closeCgroupFd = () => { if (cgroupFd >= 0) sys.close(cgroupFd); cgroupFd = -1; };
-  cleanup.add("cgroup fd", closeCgroupFd);
+  const cloneTarget = openCloneTarget(cloneInto, cleanup);
   const launched = launchInit({
     joinFds: ns.joinFds,
     cloneFlags: ns.cloneFlags,
@@ -226,16 +223,16 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
     uidMappings: spec.linux?.uidMappings,
     gidMappings: spec.linux?.gidMappings,
     inheritFds: [...preserved, fifoFd, ...(consoleSocketFd >= 0 ? [consoleSocketFd] : [])],
-    cgroupFd: cgroupFd >= 0 ? cgroupFd : undefined,
+    cgroupFd: cloneTarget.fd,
   }, plan, {
     onSpawned: (pid, spawned) => {
       state.pid = pid;
       cleanup.add("init process", () => killAndReap(pid));
       plan.stateJson = hookState(state, "creating");
-      closeCgroupFd();
+      cloneTarget.close();
       makeCgroup(cgroup, spec); // the rest, while init starts up (it joins once it has the plan)
       plan.parentJoinsCgroup = cloneInto !== undefined && !spawned.cgroupJoined; // clone3 refused: by pid
-      const taskFds = cgroup.selfJoinFiles().map((file) => sys.open(file, O.WRONLY | O.CLOEXEC));
+      const taskFds = openTaskFiles(cgroup);
       plan.cgroupTaskFds = taskFds.length;
       return taskFds;
     },

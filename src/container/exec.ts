@@ -6,12 +6,12 @@ import { checkLsm } from "../linux/lsm.ts";
 import { parseJson, parseProcess } from "../spec/parse.ts";
 import type { Process } from "../spec/types.ts";
 import type { InitPlan } from "../stages/protocol.ts";
-import { hookState, initAlive, killAndReap, procStat } from "../state/store.ts";
+import { hookState, initAlive, killAndReap, processAlive } from "../state/store.ts";
 import { during, RuntimeError } from "../sys/errors.ts";
 import { readText } from "../sys/fs.ts";
 import * as sys from "../sys/linux.ts";
 import { O } from "../sys/linux.ts";
-import { cgroupOf } from "./cgroup.ts";
+import { cgroupOf, openCloneTarget, openTaskFiles } from "./cgroup.ts";
 import { Cleanup, type Context } from "./context.ts";
 import { checkConsole, preservedFds, userFirst, writePidFile } from "./create.ts";
 import { launchInit, logInitWarnings } from "./launch.ts";
@@ -133,33 +133,30 @@ export function execInContainer(ctx: Context, o: ExecOptions): number {
   const cg = cgroupOf(state);
   const byItself = cg?.exists() && cg.version === 1 && status !== "paused";
   const cloneInto = byItself ? cg!.cloneIntoDir() : undefined;
-  let cgroupFd = cloneInto === undefined ? -1 : sys.open(cloneInto, O.RDONLY | O.DIRECTORY | O.CLOEXEC);
-  const closeCgroupFd = () => { if (cgroupFd >= 0) sys.close(cgroupFd); cgroupFd = -1; };
-  cleanup.add("cgroup fd", closeCgroupFd);
-  let movedByClone = cloneInto === undefined;
+  const cloneTarget = openCloneTarget(cloneInto, cleanup);
   const launched = launchInit({
     joinFds, cloneFlags: 0, protectExe: true, enterContainerRoot: namespaces.some((n) => n.type === "mount"),
     inheritFds: [...preserved, ...(consoleSocketFd >= 0 ? [consoleSocketFd] : [])],
-    cgroupFd: cgroupFd >= 0 ? cgroupFd : undefined,
+    cgroupFd: cloneTarget.fd,
   }, plan, {
-    onSpawned: (pid, spawned) => {
+    onSpawned: (pid) => {
       cleanup.add("exec process", () => killAndReap(pid));
-      closeCgroupFd();
-      movedByClone ||= spawned.cgroupJoined;
+      cloneTarget.close();
       if (!byItself) return;
-      const taskFds = cg!.selfJoinFiles().map((file) => sys.open(file, O.WRONLY | O.CLOEXEC));
+      const taskFds = openTaskFiles(cg!);
       plan.cgroupTaskFds = taskFds.length;
       return taskFds;
     },
     onSeccompFd: (fd) => deliverNotifyFd(spec, fd, hookState(state, status)),
   });
   logInitWarnings(ctx, launched.warnings);
+  const movedByClone = cloneInto === undefined || launched.cgroupJoined;
   if (cg?.exists() && !(byItself && movedByClone)) cg.addProcess(launched.pid);
   launched.channel.send({ type: "go" });
   // init answers "joined" if it joined by itself, then its end closes at its execve: return once
   // the process runs (as runc does), or fail with init's error. Not in a paused container: init
   // sits frozen until `resume`.
-  const alive = () => (procStat(launched.pid)?.state ?? "Z") !== "Z";
+  const alive = () => processAlive(launched.pid);
   for (let reply; status !== "paused" && (reply = launched.channel.recvUnlessClosed(30_000, alive)); ) {
     if (reply.type === "error") throw new RuntimeError(String(reply.message));
     if (reply.type !== "joined") throw new RuntimeError(`unexpected message "${reply.type}" from init`);

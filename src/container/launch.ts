@@ -1,11 +1,11 @@
 // Starting an init stage, shared by create and exec: spawn it through the clone helper, put it
 // in the cgroup, send the plan and follow its messages until it is ready.
-import { exists, readText } from "../sys/fs.ts";
+import { readText } from "../sys/fs.ts";
 import type { InitPlan } from "../stages/protocol.ts";
 import { type SpawnRequest, spawnInit, type Spawned } from "../stages/spawn.ts";
 import { RuntimeError } from "../sys/errors.ts";
 import * as sys from "../sys/linux.ts";
-import { killAndReap, procStat } from "../state/store.ts";
+import { killAndReap, processAlive, procStat } from "../state/store.ts";
 import { raiseHardRlimits } from "../linux/rlimits.ts";
 import { linuxProcessSys } from "../sys/process.ts";
 
@@ -57,7 +57,7 @@ export function launchInit(req: Omit<SpawnRequest, "exePath" | "argv" | "env">, 
   const spawned = spawnInit({ ...req, ...self, env: INIT_ENV, protectExe: req.protectExe && !exeProtectionDisabled() });
   const { pid, channel } = spawned;
   const startTime = procStat(pid)?.startTime ?? "";
-  const alive = () => exists(`/proc/${pid}`) && procStat(pid)?.state !== "Z";
+  const alive = () => processAlive(pid);
   try {
     // Hard limits above ours are raised from here (a user-namespace init could not); init sets the
     // exact values after its rootfs, like runc's parent at procReady.

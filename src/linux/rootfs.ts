@@ -23,12 +23,6 @@ export interface RootfsPlan {
   noPivot: boolean;
   userns: boolean;
   cgroupns: boolean;
-  /**
-   * The container's cgroup directories (controller → host path) when the CLI manages v1 ones:
-   * init binds them for a cgroup mount without waiting to be moved into them (that move waits
-   * for an RCU grace period, 2–16 ms, which now overlaps the mounts).
-   */
-  cgroupDirs?: Record<string, string>;
   mountLabel?: string;
 }
 
@@ -240,7 +234,7 @@ function mountOne(plan: RootfsPlan, m: Mount) {
   const dest = secureJoin(plan.rootfs, m.destination);
   if (type === "cgroup" || type === "cgroup2") {
     mkdirAllInRoot(plan.rootfs, dest);
-    mountCgroup(plan.rootfs, dest, o.flags, o.propagation, plan.cgroupns, plan.cgroupDirs);
+    mountCgroup(plan.rootfs, dest, o.flags, o.propagation, plan.cgroupns);
     return;
   }
   if (type === "proc" || type === "sysfs") {
@@ -330,7 +324,7 @@ function createMountPoint(root: string, dest: string, directory: boolean) {
  * directory (never the hierarchy's root, which would show the host's whole tree), remounted with
  * the mount's flags. runc mounts no cgroup2 "unified" entry on a hybrid host; neither do we.
  */
-function mountCgroup(rootfs: string, dest: string, flags: number, propagation: number[], cgroupns: boolean, cgroupDirs: Record<string, string> = {}) {
+function mountCgroup(rootfs: string, dest: string, flags: number, propagation: number[], cgroupns: boolean) {
   if (exists("/sys/fs/cgroup/cgroup.controllers")) {
     withProcfd(rootfs, dest, (fd) => sys.mount("cgroup2", fd, "cgroup2", flags));
     return;
@@ -341,7 +335,7 @@ function mountCgroup(rootfs: string, dest: string, flags: number, propagation: n
   withProcfd(rootfs, dest, (fd) => sys.mount("tmpfs", fd, "tmpfs", DEFAULT_FLAGS, "mode=755"));
   applyPropagation(rootfs, dest, propagation);
   chmod(dest, before.mode & 0o7777);
-  let own: Map<string, string> | undefined;
+  const own = parseProcCgroup(readText("/proc/self/cgroup")); // init moved into its v1 cgroups first thing
   for (const h of cgroupV1Hierarchies(readText("/proc/self/mountinfo"))) {
     const name = h.mountPoint.split("/").pop()!;
     const dir = `${dest}/${name}`;
@@ -350,8 +344,10 @@ function mountCgroup(rootfs: string, dest: string, flags: number, propagation: n
       const data = name === "systemd" ? "name=systemd" : name;
       sys.mount(name === "systemd" ? "systemd" : "cgroup", dir, "cgroup", DEFAULT_FLAGS | (flags & MS.RDONLY), data);
     } else {
-      const source = h.subsystems.map((s) => cgroupDirs[s]).find((d) => d === h.mountPoint || d?.startsWith(`${h.mountPoint}/`))
-        ?? ownCgroupDir(h, own ??= parseProcCgroup(readText("/proc/self/cgroup")));
+      const path = h.subsystems.map((s) => own.get(s)).find((p) => p !== undefined);
+      if (path === undefined) throw new RuntimeError(`cgroup "${h.subsystems.join(",")}": not in /proc/self/cgroup`);
+      const relative = relativeTo(h.root, path);
+      const source = relative ? `${h.mountPoint}/${relative}` : h.mountPoint;
       const bindFlags = MS.BIND | MS.REC | flags;
       sys.mount(source, dir, null, bindFlags);
       if (flags & ~(MS.REC | MS.REMOUNT | MS.BIND)) sys.mount(source, dir, null, bindFlags | MS.REMOUNT);
@@ -362,14 +358,6 @@ function mountCgroup(rootfs: string, dest: string, flags: number, propagation: n
       try { symlink(name, `${dest}/${c}`); } catch (e) { if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e; }
     }
   }
-}
-
-/** Where we are in hierarchy `h` (one the CLI does not manage: we are where it is). */
-function ownCgroupDir(h: CgroupV1Hierarchy, own: Map<string, string>): string {
-  const path = h.subsystems.map((s) => own.get(s)).find((p) => p !== undefined);
-  if (path === undefined) throw new RuntimeError(`cgroup "${h.subsystems.join(",")}": not in /proc/self/cgroup`);
-  const relative = relativeTo(h.root, path);
-  return relative ? `${h.mountPoint}/${relative}` : h.mountPoint;
 }
 
 export interface CgroupV1Hierarchy { mountPoint: string; root: string; subsystems: string[] }

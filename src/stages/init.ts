@@ -53,8 +53,9 @@ function enterContainerRoot() {
 }
 
 function runPlan(plan: InitPlan, channel: Channel): never {
-  // The parent puts us into the container's cgroup right after sending the plan and says "joined".
-  // A cgroup namespace must wait for that (made earlier, it would be rooted at the CLI's cgroup);
+  // Into the container's cgroup: the v1 parts by the tasks fds that came with the plan, the
+  // cgroup2 part by our clone, or by the parent (by pid, then it says "joined"). A cgroup
+  // namespace must come after (made earlier, it would be rooted at the CLI's cgroup);
   // unshare(CLONE_NEWCGROUP) is per thread, and the execve comes from this one.
   const taskFds = Array.from({ length: plan.cgroupTaskFds }, () => channel.takeFd());
   const joinByTaskFds = () => {
@@ -80,7 +81,7 @@ function runPlan(plan: InitPlan, channel: Channel): never {
   if (plan.mode === "create") {
     const rootfs = plan.rootfs!;
     if (plan.loopbackUp) bringUp("lo"); // runc: setupNetwork, before the rootfs
-    // Not waiting for "joined" here: a cgroup mount binds the directories named in the plan.
+    // Not waiting for "joined" here: a cgroup mount binds the v1 cgroups, which we joined above.
     prepareRootfs(rootfs);
     if (plan.runtimeHooks) {
       awaitJoined(); // hooks see the container's cgroup

@@ -17,9 +17,8 @@ export interface InitPlan {
   /**
    * How many fds came with the plan: the v1 cgroups' "tasks" files, opened by the parent. init
    * writes "0" into each (create: first thing; exec: at "go", then answers "joined"), which
-   * moves its own thread (the others end at execve)
-   * without the global lock a move by pid takes. The opener's credentials count: this works
-   * from a user namespace too.
+   * moves its own thread (the others end at execve) without the global lock a move by pid
+   * takes. The opener's credentials count: this works from a user namespace too.
    */
   cgroupTaskFds: number;
   /** The parent moves init by pid (the cgroup2 part, when the clone could not) and then says "joined". */

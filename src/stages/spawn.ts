@@ -111,7 +111,7 @@ export function spawnInit(req: SpawnRequest): Spawned {
     0n, // out: cgroup_joined
   ]);
   const first = Number(md(spec));
-  const cgroupJoined = spec[12] === 1n;
+  const cgroupJoined = spec[spec.length - 1] === 1n; // the last field, cgroup_joined, is written by md_spawn
   void [strings, exe, nsFds, offsets, argvT, envT];
   close(childEnd);
   if (rootFd >= 0) close(rootFd);

@@ -50,6 +50,11 @@ export function procStat(pid: number): { state: string; startTime: string } | un
   }
 }
 
+/** A process of this /proc/<pid>/stat has not exited (a zombie or a dead task is not alive). */
+const live = (stat: { state: string } | undefined) => stat !== undefined && stat.state !== "Z" && stat.state !== "X";
+
+export const processAlive = (pid: number): boolean => live(procStat(pid));
+
 /** SIGKILL a process and wait (bounded) until it is gone, reaping it if it is our child. */
 export function killAndReap(pid: number, timeoutMs = 5000) {
   try { sys.kill(pid, 9); } catch {}
@@ -59,8 +64,7 @@ export function killAndReap(pid: number, timeoutMs = 5000) {
       const [got] = sys.waitpid(pid, sys.WNOHANG);
       if (got === pid) return;
     } catch { /* not our child: watch /proc instead */ }
-    const st = procStat(pid);
-    if (!st || st.state === "Z" || st.state === "X") return;
+    if (!processAlive(pid)) return;
     Bun.sleepSync(2);
   }
 }
@@ -155,7 +159,7 @@ export class Store {
 export function initAlive(state: StoredState): boolean {
   if (state.pid <= 0) return false;
   const stat = procStat(state.pid);
-  return !!stat && stat.startTime === state.initStartTime && stat.state !== "Z" && stat.state !== "X";
+  return live(stat) && stat?.startTime === state.initStartTime;
 }
 
 export const notExist = (id: string) => new RuntimeError(`container ${id} does not exist`);
