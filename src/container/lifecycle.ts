@@ -59,15 +59,19 @@ export function startContainer(ctx: Context, id: string) {
 
 export function killContainer(ctx: Context, id: string, signal: number, all: boolean) {
   withContainer(ctx, id, (state, status) => {
-    if (status === "stopped") throw new RuntimeError("container not running");
     if (all) {
       const cg = cgroupOf(state);
+      // A stopped container may still have processes in its cgroup (no pid namespace of its
+      // own, or a shared one): runc signals them and so do we. containerd calls `kill --all`
+      // on every task exit for exactly this.
+      if (status === "stopped" && !cg?.exists()) return;
       if (!cg) throw new RuntimeError("kill --all: the container has no cgroup");
       if (status === "paused" && signal !== 9) ctx.log.warn("container is paused: the signal is delivered on resume");
       cg.killAll(signal);
       if (status === "paused" && signal === 9) cg.thaw();
       return;
     }
+    if (status === "stopped") throw new RuntimeError("container not running");
     sys.kill(state.pid, signal);
   });
 }

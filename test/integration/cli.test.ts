@@ -497,6 +497,28 @@ describe("kill, delete, ps", () => {
     expect(leftovers(root, id)).toEqual([]);
   });
 
+  test("kill --all on a stopped container signals what is left in its cgroup and exits 0 (runc; containerd relies on it)", async () => {
+    const id = track(uniqueId("kill-all-stopped"));
+    // no pid namespace of its own: init's child outlives it, in the container's cgroup
+    const b = bundle((s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== "pid"); },
+      ["sh", "-c", "sleep 1000 & exit 0"]);
+    expect(md(root, ["run", "-d", "-b", b, id]).code).toBe(0);
+    expect(await until(() => state(id).status === "stopped")).toBe(true);
+    const left = JSON.parse(md(root, ["ps", "--format", "json", id]).stdout) as number[];
+    expect(left).toHaveLength(1);
+    expect(readFileSync(`/proc/${left[0]}/cmdline`, "utf8")).toBe("sleep\x001000\x00");
+    expect(md(root, ["kill", "--all", id, "KILL"])).toEqual({ code: 0, stdout: "", stderr: "" });
+    expect(await until(() => deadOrZombie(left[0]!))).toBe(true);
+    // nothing left: still 0 (runc too); without --all a stopped container is "not running"
+    expect(await until(() => (JSON.parse(md(root, ["ps", "--format", "json", id]).stdout) ?? []).length === 0)).toBe(true);
+    expect(md(root, ["kill", "-a", id, "TERM"])).toEqual({ code: 0, stdout: "", stderr: "" });
+    const single = md(root, ["kill", id, "KILL"]);
+    expect(single.code).toBe(1);
+    expect(single.stderr).toContain("container not running");
+    expect(md(root, ["delete", id]).code).toBe(0);
+    expect(leftovers(root, id)).toEqual([]);
+  });
+
   test("delete --force of a paused container thaws and kills it, leaving nothing", async () => {
     const id = track(uniqueId("paused"));
     expect(md(root, ["run", "-d", "-b", bundle(() => {}, ["sleep", "1000"]), id]).code).toBe(0);
