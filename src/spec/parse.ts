@@ -84,6 +84,7 @@ export function lintConfig(json: unknown, file = "config.json"): Lint {
     warnings: [
       ...findings.warnings,
       ...findings.refusals.map((p) => ({ ...p, detail: `${p.detail}; create refuses this` })),
+      ...findings.portability,
     ].filter((p) => !insideBroken(p)).map(line),
   };
 }

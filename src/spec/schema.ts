@@ -294,7 +294,8 @@ export const LinuxSchema = object({
   intelRdt: optional(IntelRdtSchema),
   sysctl: optional(stringMap),
   seccomp: optional(SeccompSchema),
-  rootfsPropagation: optional(v.picklist(["private", "shared", "slave", "unbindable"])),
+  // the spec lists the first four; runc (specconv mountPropagationMapping) and crun take the recursive forms too
+  rootfsPropagation: optional(v.picklist(["private", "shared", "slave", "unbindable", "rprivate", "rshared", "rslave", "runbindable"])),
   maskedPaths: optional(strings),
   readonlyPaths: optional(strings),
   mountLabel: optional(v.string()),

@@ -18,9 +18,12 @@ export class Findings {
   readonly warnings: Problem[] = [];
   /** Problems the spec allows but this runtime (like runc) won't run: errors for `create`, warnings for `lint`. */
   readonly refusals: Problem[] = [];
+  /** Values outside the spec that runc takes and so do we: `lint` warns, `create` keeps quiet. */
+  readonly portability: Problem[] = [];
   error(path: string, detail: string) { this.errors.push({ path, detail }); }
   warn(path: string, detail: string) { this.warnings.push({ path, detail }); }
   refuse(path: string, detail: string) { this.refusals.push({ path, detail }); }
+  notPortable(path: string, detail: string) { this.portability.push({ path, detail }); }
 }
 
 /**
@@ -447,4 +450,8 @@ function checkMiscellaneous(linux: Linux, f: Findings) {
 
   // config-linux.md: "Currently no flag values are supported" for personality.
   if (linux.personality?.flags?.length) f.warn("linux.personality.flags", "no flags are defined yet, ignored");
+
+  const propagation = linux.rootfsPropagation;
+  if (propagation?.startsWith("r"))
+    f.notPortable("linux.rootfsPropagation", `${quote(propagation)} is not in the runtime spec (runc and crun take it); ${quote(propagation.slice(1))} is`);
 }

@@ -156,7 +156,7 @@ const changes: Array<[string, unknown]> = [
   ["linux.seccomp.syscalls.0.names", []], ["linux.seccomp.syscalls.0.names", undefined], ["linux.seccomp.syscalls.0.action", undefined],
   ["linux.seccomp.syscalls.1.args.0.op", "SCMP_CMP_MASKED"], ["linux.seccomp.syscalls.1.args.0.value", undefined],
   ["linux.seccomp.syscalls.1.args.0.index", -1], ["linux.seccomp.syscalls.1.args.0.valueTwo", 18446744073709551615],
-  ["linux.rootfsPropagation", "rshared"], ["linux.rootfsPropagation", "unbindable"],
+  ["linux.rootfsPropagation", "bogus"], ["linux.rootfsPropagation", "unbindable"],
   ["linux.maskedPaths", "/proc/kcore"], ["linux.readonlyPaths", [1]], ["linux.mountLabel", false],
   ["linux.timeOffsets.boottime.secs", -9223372036854775808], ["linux.timeOffsets.boottime.nanosecs", -1],
   ["linux.memoryPolicy.mode", "MPOL_NONE"], ["linux.memoryPolicy.flags", ["MPOL_F_BOGUS"]],

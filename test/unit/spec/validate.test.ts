@@ -194,6 +194,20 @@ describe("refusals: lint warns, parseConfig throws", () => {
     });
 });
 
+// Outside the spec, taken by runc and crun and by us: lint warns, create keeps quiet.
+describe("portability: lint warns, parseConfig accepts silently", () => {
+  for (const propagation of ["rprivate", "rslave", "rshared", "runbindable"])
+    test(`linux.rootfsPropagation ${propagation}`, () => {
+      const mutate = (s: any) => { s.linux.rootfsPropagation = propagation; };
+      expect(lint(mutate)).toEqual({ errors: [], warnings: [
+        `config.json: linux.rootfsPropagation: "${propagation}" is not in the runtime spec (runc and crun take it); "${propagation.slice(1)}" is`,
+      ] });
+      const parsed = parseConfig(config(mutate));
+      expect(parsed.warnings).toEqual([]);
+      expect(parsed.spec.linux?.rootfsPropagation).toBe(propagation);
+    });
+});
+
 describe("lint", () => {
   test("lists every problem, shape and meaning, in one pass", () => {
     const { errors } = lint((s) => {
