@@ -51,6 +51,7 @@ export const libc = dlopen(LIBC, {
   getpid: { args: [], returns: i32 },
   setsid: { args: [], returns: i32 },
   getuid: { args: [], returns: u32 },
+  geteuid: { args: [], returns: u32 },
 }).symbols;
 
 

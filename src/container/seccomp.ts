@@ -4,7 +4,7 @@ import { connectToSeccompAgent, sendToSeccompAgent } from "../linux/seccomp/agen
 import type { CompiledSeccomp } from "../linux/seccomp/index.ts";
 import { KNOWN_SYSCALLS } from "../spec/syscall-names.ts";
 import type { Spec } from "../spec/types.ts";
-import { mkdirp, readDir, readText, rename, tryStat, unlinkIfExists, writeText } from "../sys/fs.ts";
+import { mkdirp, openTrustedDir, readDirFd, readTrustedFileAt, renameAt, tryStat, unlinkAtIfExists, UntrustedPathError, writeNewFileAt } from "../sys/fs.ts";
 import { close } from "../sys/linux.ts";
 import { during } from "../sys/errors.ts";
 import type { Context } from "./context.ts";
@@ -24,7 +24,7 @@ export function compileProfile(ctx: Context, spec: Spec): CompiledSeccomp | unde
     // arches cost ~0.7 ms of CPU and 0.6 MB of RSS on every start (measured with `run`).
     const { compileSeccomp } = require("../linux/seccomp/index.ts") as typeof import("../linux/seccomp/index.ts");
     return compileSeccomp(seccomp as never);
-  });
+  }, (m) => ctx.log.warn(m));
   for (const w of compiled.warnings) {
     const unknown = compiled.unknownSyscalls.find((name) => w.startsWith(`seccomp: unknown syscall "${name}"`));
     // Names the spec check does not know were already reported with their JSON path. Known
@@ -51,16 +51,20 @@ export function compileProfile(ctx: Context, spec: Spec): CompiledSeccomp | unde
  * Compiled programs are cached by a hash of the profile, the requested backend and this very
  * binary: engines pass the same profile (Docker's default) for every container, and compiling it
  * in a fresh process costs ~10 ms (cold JIT), reading it back ~0.1 ms. The cache lives outside
- * any --root (engines expect theirs empty) in root-only /run/minidocker-cache; any problem with
- * it just means compiling.
+ * any --root (engines expect theirs empty) in root-only /run/minidocker-cache. Whoever can write
+ * there chooses every container's filter, so the directory (each component from /, wherever
+ * MINIDOCKER_SECCOMP_CACHE points) and each file are checked on every use: ours, written by no
+ * one else, no symlinks (sys/fs.ts openTrustedDir). Anything else just means compiling.
  */
 const cacheDir = () => process.env.MINIDOCKER_SECCOMP_CACHE ?? "/run/minidocker-cache/seccomp";
 const CACHE_LIMIT = 64;
 const LIBSECCOMP_PATHS = ["x86_64-linux-gnu", "aarch64-linux-gnu"].flatMap((t) => [`/lib/${t}/libseccomp.so.2`, `/usr/lib/${t}/libseccomp.so.2`])
   .concat(["/lib64/libseccomp.so.2", "/usr/lib64/libseccomp.so.2", "/usr/lib/libseccomp.so.2"]);
 
-export function cachedCompile(seccomp: unknown, compile: () => CompiledSeccomp): CompiledSeccomp {
-  let file: string | undefined;
+/** `warn` hears of a cache someone else could have written (ignored); a missing entry is silent. */
+export function cachedCompile(seccomp: unknown, compile: () => CompiledSeccomp, warn: (msg: string) => void = () => {}): CompiledSeccomp {
+  const dir = cacheDir();
+  let name: string | undefined;
   try {
     const identity = (path: string) => {
       const st = tryStat(path);
@@ -69,23 +73,36 @@ export function cachedCompile(seccomp: unknown, compile: () => CompiledSeccomp):
     const backend = process.env.MINIDOCKER_SECCOMP ?? "auto";
     // "auto" compiles with libseccomp when it loads: the library's identity is part of the key
     const library = backend === "builtin" ? "" : [process.env.MINIDOCKER_LIBSECCOMP ?? "", ...LIBSECCOMP_PATHS.map(identity)].join(",");
-    const key = new Bun.CryptoHasher("sha256")
+    name = `${new Bun.CryptoHasher("sha256")
       .update(`${backend}\0${library}\0${process.arch}\0${identity(process.execPath)}\0${JSON.stringify(seccomp)}`)
-      .digest("hex");
-    file = `${cacheDir()}/${key}.json`;
-    const saved = JSON.parse(readText(file)) as CompiledSeccomp & { program: string };
-    return { ...saved, program: new Uint8Array(Buffer.from(saved.program, "base64")) };
-  } catch { /* not cached yet (or unreadable): compile */ }
-  const compiled = compile();
-  if (file) {
+      .digest("hex")}.json`;
+    const dirFd = openTrustedDir(dir);
     try {
-      const dir = cacheDir();
+      const saved = JSON.parse(readTrustedFileAt(dirFd, name, `${dir}/${name}`).toString("utf8")) as CompiledSeccomp & { program: string };
+      return { ...saved, program: new Uint8Array(Buffer.from(saved.program, "base64")) };
+    } finally {
+      close(dirFd);
+    }
+  } catch (e) {
+    // not cached yet, or unreadable: compile
+    if (e instanceof UntrustedPathError) warn(`seccomp cache ignored: ${e.message}`);
+  }
+  const compiled = compile();
+  if (name) {
+    try {
       mkdirp(dir, 0o700);
-      if (readDir(dir).length >= CACHE_LIMIT) for (const f of readDir(dir)) unlinkIfExists(`${dir}/${f}`);
-      const tmp = `${file}.${process.pid}.tmp`;
-      writeText(tmp, JSON.stringify({ ...compiled, program: Buffer.from(compiled.program).toString("base64") }), { mode: 0o600 });
-      rename(tmp, file);
-    } catch { /* a cache we cannot write is no error */ }
+      const dirFd = openTrustedDir(dir);
+      try {
+        const entries = readDirFd(dirFd, dir);
+        if (entries.length >= CACHE_LIMIT) for (const f of entries) unlinkAtIfExists(dirFd, f, `${dir}/${f}`);
+        const tmp = `${name}.${process.pid}.tmp`;
+        unlinkAtIfExists(dirFd, tmp, `${dir}/${tmp}`); // left by a crashed run of the same pid
+        writeNewFileAt(dirFd, tmp, JSON.stringify({ ...compiled, program: Buffer.from(compiled.program).toString("base64") }), 0o600, `${dir}/${tmp}`);
+        renameAt(dirFd, tmp, name, `${dir}/${tmp}`); // replaces an entry that failed the checks
+      } finally {
+        close(dirFd);
+      }
+    } catch { /* a cache we cannot (or must not) write is no error */ }
   }
   return compiled;
 }

@@ -2,7 +2,7 @@
 // namespaces, write its id mappings, and learn the pid of the process that becomes init.
 import { dlopen, FFIType, ptr } from "bun:ffi";
 import { RuntimeError, SysError } from "../sys/errors.ts";
-import { readBytes, unlink, writeAll, writeText } from "../sys/fs.ts";
+import { makePrivateTempDir, readBytes, removeTree, writeAll, writeText } from "../sys/fs.ts";
 import { clearCloexec, close, cstr, kill, memfdCreate, O, open, socketpair, waitpid, WNOHANG } from "../sys/linux.ts";
 import { Channel } from "./channel.ts";
 import { ROOT_FD_ENV } from "./protocol.ts";
@@ -23,12 +23,15 @@ export function loadHelper(): HelperFn {
   const symbols = { md_spawn: { args: [FFIType.ptr], returns: FFIType.i64 } } as const;
   if (process.env.MINIDOCKER_HELPER === "cc") {
     const { cc } = require("bun:ffi") as typeof import("bun:ffi");
-    const src = `/tmp/minidocker-helper-${process.pid}.c`;
-    writeText(src, helperSource, { mode: 0o600 });
+    // A private directory (mkdir is atomic, 0700): a predictable name in /tmp could be a
+    // symlink planted by anyone, and the source file is created O_EXCL | O_NOFOLLOW in it.
+    const dir = makePrivateTempDir("minidocker-helper");
+    const src = `${dir}/helper.c`;
     try {
+      writeText(src, helperSource, { mode: 0o600, flags: O.WRONLY | O.CREAT | O.EXCL | O.NOFOLLOW });
       helper = cc({ source: src, symbols, library: ["c"] }).symbols.md_spawn as HelperFn;
     } finally {
-      try { unlink(src); } catch {}
+      removeTree(dir);
     }
     return helper;
   }

@@ -12,7 +12,7 @@ const AT_SYMLINK_NOFOLLOW = 0x100;
 const AT_REMOVEDIR = 0x200;
 const AT_EMPTY_PATH = 0x1000;
 const STATX_BASIC_STATS = 0x7ff;
-const EINTR = 4, EAGAIN = 11, EEXIST = 17, ENOENT = 2, EISDIR = 21;
+const EINTR = 4, EAGAIN = 11, EEXIST = 17, ENOENT = 2, EISDIR = 21, EPERM = 1;
 
 export const S_IFMT = 0o170000;
 export const S = { IFSOCK: 0o140000, IFLNK: 0o120000, IFREG: 0o100000, IFBLK: 0o060000, IFDIR: 0o040000, IFCHR: 0o020000, IFIFO: 0o010000 } as const;
@@ -205,6 +205,16 @@ export function mkdirp(path: string, mode = 0o777) {
   if (e) throw new SysError("mkdir", e, path);
 }
 
+/** mkdtemp(3): a new directory `/tmp/<prefix>-XXXXXXXX`, mode 0700, that did not exist before. */
+export function makePrivateTempDir(prefix: string): string {
+  for (;;) {
+    const path = `/tmp/${prefix}-${crypto.getRandomValues(new Uint32Array(2)).reduce((s, n) => s + n.toString(36), "")}`;
+    const e = mkdirErrno(path, 0o700);
+    if (e === 0) return path;
+    if (e !== EEXIST) throw new SysError("mkdir", e, path);
+  }
+}
+
 export function rmdir(path: string) {
   retry("rmdir", path, () => syscall(NR.unlinkat, AT_FDCWD, ptr(cstr(path)), AT_REMOVEDIR));
 }
@@ -333,3 +343,120 @@ export function removeTree(path: string) {
   try { emptyDirFd(fd, path); } finally { libc.close(fd); }
   try { rmdir(path); } catch (err) { if ((err as SysError).errno !== ENOENT) throw err; }
 }
+
+/**
+ * A file or directory that someone other than us could have written or replaced: the reason
+ * is in the message (`"/run/x": owned by uid 1000, not 0`). errno EPERM, code "EPERM".
+ */
+export class UntrustedPathError extends SysError {
+  constructor(readonly path: string, readonly reason: string) {
+    super("trust", EPERM, path);
+    this.message = `"${path}": not trusted: ${reason}`;
+  }
+}
+
+const geteuid = () => libc.geteuid();
+
+/** Why a directory (or, `file`, a regular file) is not ours alone, or "" when it is. */
+function distrust(st: FileStat, kind: "dir" | "ancestor" | "file"): string {
+  const euid = geteuid();
+  if (kind === "file" ? !st.isFile() : !st.isDirectory()) return kind === "file" ? "not a regular file" : "not a directory";
+  if (st.uid !== euid) return `owned by uid ${st.uid}, not ${euid}`;
+  // A sticky world-writable ancestor (/tmp) is fine: others cannot rename or unlink what we own there.
+  if ((st.mode & 0o022) !== 0 && !(kind === "ancestor" && (st.mode & 0o1000) !== 0))
+    return `writable by ${["group", "others", "group and others"][((st.mode & 0o020) >> 4 | (st.mode & 0o002)) - 1]} (mode ${(st.mode & 0o7777).toString(8)})`;
+  return "";
+}
+
+const isSymlinkAt = (dirfd: number, name: string) => {
+  const st = statxOrErrno(dirfd, name, AT_SYMLINK_NOFOLLOW);
+  return typeof st !== "number" && st.isSymbolicLink();
+};
+
+function openAtNoFollow(dirfd: number, name: string, flags: number, subject: string, mode = 0): number {
+  const nameC = cstr(name);
+  return retry("open", subject, () => libc.openat(dirfd, nameC, flags | O.NOFOLLOW | O.CLOEXEC, mode));
+}
+
+/**
+ * Open the directory `path` (absolute) only if no one but us could have put anything in it:
+ * each component from / is opened O_NOFOLLOW (a symlink anywhere fails), is owned by our euid,
+ * and is not group- or other-writable (an ancestor may be, with the sticky bit, as /tmp).
+ * Walking by fd means what was checked is what is used. Throws UntrustedPathError or SysError.
+ */
+export function openTrustedDir(path: string): number {
+  if (!path.startsWith("/")) throw new UntrustedPathError(path, "not an absolute path");
+  const parts = path.split("/").filter((p) => p && p !== ".");
+  if (parts.includes("..")) throw new UntrustedPathError(path, "contains \"..\"");
+  let fd = openFile("/", O.RDONLY | O.DIRECTORY);
+  let walked = "";
+  try {
+    for (const [i, part] of parts.entries()) {
+      walked += `/${part}`;
+      let next: number;
+      try {
+        next = openAtNoFollow(fd, part, O.RDONLY | O.DIRECTORY, walked);
+      } catch (e) {
+        // O_NOFOLLOW | O_DIRECTORY on a symlink fails with ENOTDIR: say what it is
+        if (isSymlinkAt(fd, part)) throw new UntrustedPathError(walked, "a symlink");
+        throw e;
+      }
+      libc.close(fd);
+      fd = next;
+      const reason = distrust(fstat(fd), i === parts.length - 1 ? "dir" : "ancestor");
+      if (reason) throw new UntrustedPathError(walked, reason);
+    }
+    if (!parts.length) {
+      const reason = distrust(fstat(fd), "dir");
+      if (reason) throw new UntrustedPathError("/", reason);
+    }
+    return fd;
+  } catch (e) {
+    libc.close(fd);
+    throw e;
+  }
+}
+
+/**
+ * Read `name` in a directory opened by openTrustedDir, only if it is a regular file (not a
+ * symlink, fifo, device…) owned by our euid and writable by no one else.
+ */
+export function readTrustedFileAt(dirfd: number, name: string, subject = name): Buffer {
+  // O_NONBLOCK: a fifo planted there must not hang the open
+  let fd: number;
+  try {
+    fd = openAtNoFollow(dirfd, name, O.RDONLY | O.NONBLOCK, subject);
+  } catch (e) {
+    if (isSymlinkAt(dirfd, name)) throw new UntrustedPathError(subject, "a symlink");
+    throw e;
+  }
+  try {
+    const reason = distrust(fstat(fd), "file");
+    if (reason) throw new UntrustedPathError(subject, reason);
+    return readAllFd(fd, subject);
+  } finally {
+    libc.close(fd);
+  }
+}
+
+/** Create `name` in the directory `dirfd` (O_EXCL | O_NOFOLLOW: never an existing file or link) and write it whole. */
+export function writeNewFileAt(dirfd: number, name: string, data: string | Uint8Array, mode: number, subject = name) {
+  const fd = openAtNoFollow(dirfd, name, O.WRONLY | O.CREAT | O.EXCL, subject, mode);
+  try { writeAll(fd, data, subject); } finally { libc.close(fd); }
+}
+
+/** renameat2(dirfd, from, dirfd, to, 0): both names in one open directory. */
+export function renameAt(dirfd: number, from: string, to: string, subject = from) {
+  const fromC = cstr(from), toC = cstr(to);
+  retry("rename", subject, () => syscall(NR.renameat2, dirfd, ptr(fromC), dirfd, ptr(toC), 0));
+}
+
+/** unlinkat(dirfd, name, 0), a missing name being fine. */
+export function unlinkAtIfExists(dirfd: number, name: string, subject = name) {
+  const nameC = cstr(name);
+  const e = errnoOf(() => syscall(NR.unlinkat, dirfd, ptr(nameC), 0));
+  if (e && e !== ENOENT) throw new SysError("unlink", e, subject);
+}
+
+/** The names in the directory open as `fd`. */
+export const readDirFd = (fd: number, subject = String(fd)): string[] => listFd(fd, subject).map(([name]) => name);

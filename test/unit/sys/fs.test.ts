@@ -225,3 +225,43 @@ describe("links and modes", () => {
     } finally { fs.closeFd(fd); }
   });
 });
+
+describe("openTrustedDir / readTrustedFileAt", () => {
+  test("a root-owned 0700 directory under sticky /tmp is trusted, and its 0600 file is read", () => {
+    const d = tempDir();
+    node.writeFileSync(`${d}/f`, "ok", { mode: 0o600 });
+    const fd = fs.openTrustedDir(d);
+    try { expect(fs.readTrustedFileAt(fd, "f").toString()).toBe("ok"); } finally { fs.closeFd(fd); }
+  });
+
+  test("a fifo planted as the file is refused without blocking on open", () => {
+    const d = tempDir();
+    Bun.spawnSync(["mkfifo", "-m", "600", `${d}/f`]);
+    const fd = fs.openTrustedDir(d);
+    try {
+      const e = thrown(() => fs.readTrustedFileAt(fd, "f", `${d}/f`));
+      expect(e).toBeInstanceOf(fs.UntrustedPathError);
+      expect(e.message).toBe(`"${d}/f": not trusted: not a regular file`);
+    } finally { fs.closeFd(fd); }
+  });
+
+  test("relative paths and .. are refused; a missing directory is ENOENT", () => {
+    expect(thrown(() => fs.openTrustedDir("tmp")).message).toMatch(/not an absolute path/);
+    expect(thrown(() => fs.openTrustedDir("/tmp/../etc")).message).toMatch(/contains ".."/);
+    expect(thrown(() => fs.openTrustedDir(`${tempDir()}/missing`)).code).toBe("ENOENT");
+  });
+
+  test("writeNewFileAt never follows or reuses an existing name", () => {
+    const d = tempDir();
+    node.writeFileSync(`${d}/target`, "keep");
+    node.symlinkSync(`${d}/target`, `${d}/link`);
+    const fd = fs.openTrustedDir(d);
+    try {
+      expect(thrown(() => fs.writeNewFileAt(fd, "link", "x", 0o600)).code).toBe("EEXIST");
+      expect(thrown(() => fs.writeNewFileAt(fd, "target", "x", 0o600)).code).toBe("EEXIST");
+      fs.writeNewFileAt(fd, "new", "x", 0o600);
+    } finally { fs.closeFd(fd); }
+    expect(node.readFileSync(`${d}/target`, "utf8")).toBe("keep");
+    expect(node.statSync(`${d}/new`).mode & 0o777).toBe(0o600);
+  });
+});
