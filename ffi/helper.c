@@ -64,6 +64,8 @@ extern long syscall(long number, ...);
 
 #define SIGCHLD 17
 #define SIGKILL 9
+#define SIGSTOP 19
+#define SIG_SETMASK 2
 #define CLONE_NEWUSER 0x10000000
 #define CLONE_NEWPID 0x20000000
 #define CLONE_NEWTIME 0x00000080
@@ -159,13 +161,18 @@ static void check(struct md_spawn *s, const char *step, long ret) {
 extern int *__errno_location(void);
 static long sc(long ret) { return ret == -1 ? -(long)*__errno_location() : ret; }
 
+/*
+ * md_spawn blocks every signal around the clone, so none can run one of Bun's handlers in the
+ * child (they would run Bun code in a process that is not Bun's). The child resets every
+ * handler to the default, then unblocks: a signal that arrived meanwhile gets its default
+ * action. Bun also ignores some signals, and execve keeps ignored dispositions and the mask.
+ */
 static void reset_signals(void) {
-  /* Bun blocks and ignores some signals; execve keeps both, and the container must not inherit them. */
-  unsigned long empty = 0;
-  sc(syscall(NR_rt_sigprocmask, 2 /* SIG_SETMASK */, &empty, 0, 8));
   struct { unsigned long handler, flags, restorer, mask; } dfl = { SIG_DFL, 0, 0, 0 };
   for (int sig = 1; sig < 65; sig++)
-    if (sig != SIGKILL && sig != 19) syscall(NR_rt_sigaction, sig, &dfl, 0, 8);
+    if (sig != SIGKILL && sig != SIGSTOP) syscall(NR_rt_sigaction, sig, &dfl, 0, 8);
+  unsigned long empty = 0;
+  syscall(NR_rt_sigprocmask, SIG_SETMASK, &empty, 0, 8);
 }
 
 static long exec_init(struct md_spawn *s, long exe_fd) {
@@ -311,14 +318,18 @@ static long clone_child(struct md_spawn *s, unsigned long flags) {
 
 /* Returns the first child's pid (> 0) or -errno. Only the parent returns. */
 long md_spawn(struct md_spawn *s) {
+  unsigned long all = ~0UL, caller_mask;
+  syscall(NR_rt_sigprocmask, SIG_SETMASK, &all, &caller_mask, 8);
+  long pid;
   if (single_clone(s)) {
-    long pid = clone_child(s, s->clone_flags);
+    pid = clone_child(s, s->clone_flags);
     if (pid == 0) init_child(s);
     /* init sees itself as pid 1: its host pid comes from us, on the same socket, same record */
     if (pid > 0) send_msg(s->sync_fd, MSG_PID, (int)pid, "");
-    return pid;
+  } else {
+    pid = clone_child(s, 0);
+    if (pid == 0) child(s);
   }
-  long pid = clone_child(s, 0);
-  if (pid == 0) child(s);
+  syscall(NR_rt_sigprocmask, SIG_SETMASK, &caller_mask, 0, 8);
   return pid;
 }

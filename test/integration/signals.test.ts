@@ -102,6 +102,79 @@ describe("foreground run and exec forward signals", () => {
   });
 });
 
+const withUserns = (s: Spec) => {
+  s.linux!.namespaces!.push({ type: "user" });
+  s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+};
+
+describe("the container's process starts with default signal handling", () => {
+  // Bun blocks and ignores some signals and the caller may ignore more (nohup, trap ''): execve
+  // keeps the mask and ignored dispositions, so the helper and init reset both.
+  const SIG_LINES = /^(SigBlk|SigIgn|SigCgt):\s*(\S+)$/gm;
+  const sigState = (status: string) => [...status.matchAll(SIG_LINES)].map(([, k, v]) => `${k} ${v}`);
+  const ZERO = ["SigBlk 0000000000000000", "SigIgn 0000000000000000", "SigCgt 0000000000000000"];
+  /** The runtime started by a shell that ignores HUP, INT, USR1 and SIGRTMIN+4 (inherited through its execve). */
+  const underIgnoringShell = (args: string[]) => {
+    const q = (a: string) => `'${a.replaceAll("'", "'\\''")}'`;
+    const p = Bun.spawnSync(["sh", "-c", `trap '' HUP INT USR1 38; exec ${[BIN, "--root", root, ...args].map(q).join(" ")}`]);
+    return { code: p.exitCode, out: p.stdout.toString(), err: p.stderr.toString() };
+  };
+  for (const [what, edit] of [
+    ["new namespaces", () => {}],
+    ["a user namespace", withUserns],
+  ] as const) {
+    test(`run (${what}): nothing blocked, ignored or caught in /proc/1/status`, () => {
+      const r = underIgnoringShell(["run", "-b", bundle(["cat", "/proc/1/status"], edit), uniqueId("sigs")]);
+      expect(r.err).toBe("");
+      expect(sigState(r.out)).toEqual(ZERO);
+    });
+  }
+  // Bun's handlers must never run in the helper's child: every signal stays blocked from before
+  // the clone until the child has reset every handler (the order is only visible in a trace).
+  for (const [what, edit] of [["one clone", () => {}], ["clone, then fork into the user namespace", withUserns]] as const) {
+    test(`run (${what}): the helper's child resets every handler before it unblocks a signal (strace)`, () => {
+      const trace = `${scratch}/strace-${uniqueId("t")}`;
+      const p = Bun.spawnSync(["strace", "-f", "-qq", "-o", trace, "-e", "trace=rt_sigprocmask,rt_sigaction,clone,clone3,execveat,execve",
+        BIN, "--root", root, "run", "-b", bundle(["true"], edit), uniqueId("sigtrace")]);
+      expect(p.stderr.toString()).toBe("");
+      const lines = readFileSync(trace, "utf8").split("\n").filter(Boolean).map((l) => {
+        const [, pid, call] = /^(\d+)\s+(.*)$/.exec(l)!;
+        return { pid, call };
+      });
+      const cli = lines[0]!.pid;
+      // The CLI: the helper's (non-thread) clone comes right after blocking everything.
+      const cliCalls = lines.filter((l) => l.pid === cli).map((l) => l.call);
+      const helperClone = cliCalls.findIndex((c) => c.startsWith("clone3(") && c.includes("exit_signal=SIGCHLD"));
+      expect(helperClone).toBeGreaterThan(0);
+      expect(cliCalls[helperClone - 1]).toStartWith("rt_sigprocmask(SIG_SETMASK, ~[]");
+      // Each process the helper made, up to its execve: no handler is set after the mask is cleared.
+      const beforeExec = (pid: string) => {
+        const calls = lines.filter((l) => l.pid === pid).map((l) => l.call);
+        const exec = calls.findIndex((c) => c.startsWith("execve"));
+        return exec < 0 ? calls : calls.slice(0, exec);
+      };
+      const pids = [...new Set(lines.map((l) => l.pid))].filter((pid) => pid !== cli);
+      const resetters = pids.filter((pid) => beforeExec(pid).some((c) => c.includes("sa_handler=SIG_DFL")));
+      expect(resetters.length).toBe(1);
+      for (const pid of resetters) {
+        const upToExec = beforeExec(pid);
+        const unblocked = upToExec.findIndex((c) => c.startsWith("rt_sigprocmask(SIG_SETMASK, []"));
+        const lastReset = upToExec.findLastIndex((c) => c.startsWith("rt_sigaction("));
+        expect(unblocked).toBeGreaterThan(lastReset);
+        expect(upToExec.filter((c) => c.includes("sa_handler=SIG_DFL")).length).toBe(62); // 1-64 but KILL, STOP
+      }
+    });
+  }
+  test("exec: nothing blocked, ignored or caught in the exec'd process", () => {
+    const id = track(uniqueId("sigs-exec"));
+    expect(md(root, ["run", "-d", "-b", bundle(["sleep", "100"]), id]).code).toBe(0);
+    const r = underIgnoringShell(["exec", id, "cat", "/proc/self/status"]);
+    expect(r.err).toBe("");
+    expect(sigState(r.out)).toEqual(ZERO);
+  });
+});
+
 describe("kill", () => {
   test("names, SIG-names in any case and numbers; then not running", async () => {
     const b = bundle(["sh", "-c", trapper(" >> /log")], (s) => { s.root!.readonly = false; });
