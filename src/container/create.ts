@@ -5,8 +5,9 @@ import { resolvePath } from "../sys/path.ts";
 import { runHooks } from "../linux/hooks.ts";
 import { checkLsm } from "../linux/lsm.ts";
 import type { RootfsPlan } from "../linux/rootfs.ts";
+import { isBind, parseMountOptions } from "../linux/mount-options.ts";
 import { parseConfig, parseJson } from "../spec/parse.ts";
-import type { LinuxNamespace, Spec } from "../spec/types.ts";
+import type { LinuxNamespace, Mount, Spec } from "../spec/types.ts";
 import { hookState, killAndReap, type StoredState, validateId } from "../state/store.ts";
 import type { InitPlan } from "../stages/protocol.ts";
 import { ConfigError, during, RuntimeError } from "../sys/errors.ts";
@@ -38,7 +39,10 @@ export const NS_FLAGS: Record<string, number> = {
 
 /** Read and validate <bundle>/config.json; nothing else happens before this succeeds. */
 export function loadBundle(ctx: Context, bundleDir: string | undefined): { bundle: string; spec: Spec } {
-  const bundle = resolvePath(bundleDir || ".");
+  // Canonical, as runc's (its cwd after chdir): the state names it, and every path under it
+  // (rootfs, mount destinations checked against /proc/self/fd) compares equal to what the kernel says.
+  let bundle = resolvePath(bundleDir || ".");
+  try { bundle = realpath(bundle); } catch { /* missing: reading config.json says so */ }
   let text: string;
   try {
     text = readText(`${bundle}/config.json`);
@@ -117,6 +121,22 @@ export function preservedFds(count: number): number[] {
   return fds;
 }
 
+/** root.path, relative to the bundle, every symlink resolved once here: init compares against it. */
+function canonicalRootfs(bundle: string, rootPath: string): string {
+  const given = resolvePath(bundle, rootPath);
+  try {
+    return realpath(given);
+  } catch {
+    throw new ConfigError("root.path", `"${given}" does not exist`);
+  }
+}
+
+/** A relative bind source is taken in the bundle, not the caller's cwd (runc's createLibcontainerMount). */
+function withBindSourceInBundle(bundle: string, m: Mount): Mount {
+  if (m.source === undefined || m.source.startsWith("/") || !isBind(m.type, parseMountOptions(m.options))) return m;
+  return { ...m, source: resolvePath(bundle, m.source) };
+}
+
 export function writePidFile(path: string, pid: number) {
   const full = resolvePath(path);
   const tmp = `${full}.${process.pid}.tmp`;
@@ -134,12 +154,7 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
   const activated = listenFds();
   const preserved = preservedFds((opts.preserveFds ?? 0) + activated);
   const seccomp = compileProfile(ctx, spec);
-  const rootfsPath = resolvePath(bundle, spec.root?.path ?? "rootfs");
-  try {
-    realpath(rootfsPath);
-  } catch {
-    throw new ConfigError("root.path", `"${rootfsPath}" does not exist`);
-  }
+  const rootfsPath = canonicalRootfs(bundle, spec.root?.path ?? "rootfs");
 
   using cleanup = new Cleanup((m) => ctx.log.warn(m));
   ctx.store.createDir(id);
@@ -181,7 +196,7 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
     rootfs: rootfsPath,
     readonly: spec.root?.readonly ?? false,
     propagation: spec.linux?.rootfsPropagation,
-    mounts: spec.mounts ?? [],
+    mounts: (spec.mounts ?? []).map((m) => withBindSourceInBundle(bundle, m)),
     devices: (spec.linux?.devices ?? []) as RootfsPlan["devices"],
     maskedPaths: spec.linux?.maskedPaths ?? [],
     readonlyPaths: spec.linux?.readonlyPaths ?? [],

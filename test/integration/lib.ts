@@ -25,11 +25,11 @@ export function makeRoot(): string {
 }
 
 /** Run the runtime: `md(root, ["run", "-b", bundle, id])`. */
-export function md(root: string, args: string[], opts: { stdin?: string | Buffer; env?: Record<string, string>; timeoutMs?: number } = {}): Result {
+export function md(root: string, args: string[], opts: { stdin?: string | Buffer; env?: Record<string, string>; timeoutMs?: number; bin?: string } = {}): Result {
   // Output goes to files, not pipes: a detached container inherits our stdio and would keep a
   // pipe open (as with runc), so waiting for EOF would wait for the container.
   const out = `${tmpdir()}/md-out-${process.pid}-${++outCounter}`;
-  const p = spawnSync([BIN, "--root", root, ...args], {
+  const p = spawnSync([opts.bin ?? BIN, "--root", root, ...args], {
     stdin: opts.stdin !== undefined ? Buffer.from(opts.stdin) : "ignore",
     stdout: Bun.file(`${out}.1`),
     stderr: Bun.file(`${out}.2`),

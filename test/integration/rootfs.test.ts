@@ -2,9 +2,10 @@
 // rootfsPropagation, bundles reached through symlinks, proc/sysfs destinations, --no-pivot.
 // Needs root (and busybox-static).
 import { afterAll, describe, expect, test } from "bun:test";
-import { rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { spawnSync } from "bun";
-import { makeBundle, makeRoot, md, removeBundle, uniqueId } from "./lib.ts";
+import { BIN, makeBundle, makeRoot, md, removeBundle, uniqueId } from "./lib.ts";
 
 const root = makeRoot();
 const bundles: string[] = [];
@@ -19,9 +20,9 @@ function bundleOf(edit: Parameters<typeof makeBundle>[0], script: string): strin
   return bundle;
 }
 
+/** runc 1.1.5 on the same bundle; output through files, as md(): a detached container keeps pipes open. */
 function runc(args: string[]) {
-  const p = spawnSync(["runc", "--root", `${root}/runc`, ...args], { stdin: "ignore" });
-  return { code: p.exitCode ?? -1, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
+  return md(`${root}/runc`, args, { env: {}, bin: "runc" });
 }
 
 describe("linux.rootfsPropagation takes the recursive forms, as runc and crun", () => {
@@ -46,5 +47,52 @@ describe("linux.rootfsPropagation takes the recursive forms, as runc and crun", 
     const theirs = runc(["run", "-b", bundle, uniqueId("prop-runc")]);
     expect(theirs.stderr).toMatch(/error preparing rootfs: .*invalid argument/);
     expect(theirs.code).toBe(1);
+  });
+});
+
+describe("a bundle and a --root reached through symlinks (/var/run -> /run is common)", () => {
+  // <tmp>/real/b is the bundle, <tmp>/link -> real; state under <tmp>/link/state
+  function linkedBundle(script: string, edit: Parameters<typeof makeBundle>[0] = () => {}) {
+    const bundle = bundleOf(edit, script);
+    const top = mkdtempSync(`${tmpdir()}/md-linked-`);
+    bundles.push(top);
+    mkdirSync(`${top}/real/state`, { recursive: true });
+    renameSync(bundle, `${top}/real/b`);
+    symlinkSync("real", `${top}/link`);
+    return { top, real: `${top}/real/b`, viaLink: `${top}/link/b`, stateViaLink: `${top}/link/state` };
+  }
+
+  test("run -b <link>/b mounts everything; state names the canonical bundle and rootfs, as runc's", () => {
+    const b = linkedBundle("sleep 30");
+    const id = uniqueId("linked");
+    const ours = md(b.stateViaLink, ["run", "-d", "-b", b.viaLink, id]);
+    expect(ours.stderr).toBe("");
+    expect(ours.code).toBe(0);
+    const state = JSON.parse(md(b.stateViaLink, ["state", id]).stdout);
+    expect([state.bundle, state.rootfs]).toEqual([b.real, `${b.real}/rootfs`]);
+    // --root through the link: exec, list and delete find the container
+    expect(md(b.stateViaLink, ["exec", id, "sh", "-c", "grep -c ' /proc ' /proc/self/mountinfo"]).stdout).toBe("1\n");
+    expect(md(b.stateViaLink, ["list", "-q"]).stdout).toBe(`${id}\n`);
+    expect(md(b.stateViaLink, ["delete", "-f", id]).code).toBe(0);
+    expect(readdirSync(`${b.top}/real/state`)).toEqual([]);
+
+    const runcId = uniqueId("linked-runc");
+    expect(runc(["run", "-d", "-b", b.viaLink, runcId]).stderr).toBe("");
+    const theirs = JSON.parse(runc(["state", runcId]).stdout);
+    runc(["delete", "-f", runcId]);
+    expect([theirs.bundle, theirs.rootfs]).toEqual([state.bundle, state.rootfs]);
+  });
+
+  test("a relative bind source is taken in the (canonical) bundle, not the caller's cwd, as runc", () => {
+    const b = linkedBundle("cat /data/marker", (s) => {
+      s.mounts!.push({ destination: "/data", type: "bind", source: "data", options: ["rbind", "ro"] });
+    });
+    mkdirSync(`${b.real}/data`);
+    writeFileSync(`${b.real}/data/marker`, "in the bundle\n");
+    const ours = spawnSync([BIN, "--root", root, "run", "-b", b.real, uniqueId("relsrc")], { cwd: "/", stdin: "ignore" });
+    expect(ours.stderr.toString()).toBe("");
+    expect(ours.stdout.toString()).toBe("in the bundle\n");
+    const theirs = spawnSync(["runc", "--root", `${root}/runc`, "run", "-b", b.real, uniqueId("relsrc-runc")], { cwd: "/", stdin: "ignore" });
+    expect(theirs.stdout.toString()).toBe("in the bundle\n");
   });
 });
