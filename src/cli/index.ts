@@ -1,7 +1,7 @@
 // The runc-compatible CLI: global flags BEFORE the subcommand (`--root D`, `--root=D`), then a
-// subcommand whose module is loaded only when it runs. Flags of a subcommand end at its first
-// positional (the container id), as with runc's urfave/cli: everything after belongs to the
-// container (`exec web sh -c "ls --help"`). citty parses the flags and renders usage.
+// subcommand whose module is loaded only when it runs. As with runc's urfave/cli, a subcommand's
+// flags may also follow the container id (`delete web --force`), except for `exec` and `ps`
+// whose flags end at the id: everything after it belongs to the process (`exec web sh -c "ls --help"`).
 import type { ArgsDef } from "citty";
 import { createLogger, type LogFormat } from "../log/logger.ts";
 import { type Context, type GlobalOptions, makeContext } from "../container/context.ts";
@@ -19,8 +19,14 @@ export interface Invocation {
 export interface Command {
   meta: { name: string; description: string };
   args: ArgsDef;
+  /** What follows the flags and how many (runc's checkArgs); by default exactly one container id. */
+  operands?: { usage: string; min: number; max?: number };
+  /** Flags end at the container id; the rest is the process's (runc's SkipArgReorder: exec, ps). */
+  passThrough?: boolean;
   run(ctx: Context, inv: Invocation): number | Promise<number>;
 }
+
+const ONE_ID = { usage: "<container-id>", min: 1, max: 1 };
 
 const COMMANDS: Record<string, [string, () => Promise<{ default: Command }>]> = {
   create: ["create a container", () => import("./create.ts")],
@@ -101,8 +107,13 @@ export function parseGlobal(argv: string[]): { global: GlobalOptions & { version
   return { global: g, command: argv[i], rest: argv.slice(i + 1) };
 }
 
-/** Split a subcommand's args: flags up to the first positional, then every positional. */
-export function splitArgs(rest: string[], args: ArgsDef): { flagTokens: string[]; positionals: string[] } {
+/**
+ * Split a subcommand's args into flag tokens and operands. runc's urfave/cli moves every flag
+ * before the operands (`update u1 --memory 1G`, `delete k2 --force`), up to a `--`; with
+ * `passThrough` (exec, ps) flags end at the first operand. Unlike urfave/cli, a boolean flag
+ * never takes the next argument as its value (runc reads `kill x --all 9` as container "9").
+ */
+export function splitArgs(rest: string[], args: ArgsDef, passThrough = true): { flagTokens: string[]; positionals: string[] } {
   const valued = new Set<string>();
   for (const [name, def] of Object.entries(args)) {
     if (def.type !== "string" && def.type !== "enum") continue;
@@ -111,16 +122,28 @@ export function splitArgs(rest: string[], args: ArgsDef): { flagTokens: string[]
     for (const a of Array.isArray(alias) ? alias : alias ? [alias] : []) valued.add(a);
   }
   const flagTokens: string[] = [];
-  let i = 0;
-  for (; i < rest.length; i++) {
+  const positionals: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
-    if (arg === "--") { i++; break; }
-    if (!arg.startsWith("-") || arg === "-") break;
+    if (arg === "--") { positionals.push(...rest.slice(i + 1)); break; }
+    if (!arg.startsWith("-") || arg === "-") {
+      if (passThrough) { positionals.push(...rest.slice(i)); break; }
+      positionals.push(arg);
+      continue;
+    }
     flagTokens.push(arg);
     const name = arg.replace(/^--?/, "");
     if (!name.includes("=") && valued.has(name) && i + 1 < rest.length) flagTokens.push(rest[++i]!);
   }
-  return { flagTokens, positionals: rest.slice(i) };
+  return { flagTokens, positionals };
+}
+
+/** runc's checkArgs: the number of operands, or `"delete" requires exactly 1 argument(s)`. */
+export function checkOperands(command: string, count: number, { min, max }: { min: number; max?: number }) {
+  const fail = (what: string, n: number) => new RuntimeError(`"${command}" requires ${what} ${n} argument(s)`);
+  if (min === max && count !== min) throw fail("exactly", min);
+  if (count < min) throw fail("a minimum of", min);
+  if (max !== undefined && count > max) throw fail("a maximum of", max);
 }
 
 /**
@@ -204,13 +227,14 @@ export async function main(argv: string[]): Promise<number> {
   log.debug(`minidocker ${pkg.version} (root ${global.root}): ${[command, ...rest].join(" ")}`);
   try {
     const cmd = (await entry[1]()).default;
-    const { flagTokens, positionals } = splitArgs(rest, cmd.args);
+    const { flagTokens, positionals } = splitArgs(rest, cmd.args, cmd.passThrough === true);
     if (flagTokens.includes("--help") || flagTokens.includes("-h")) {
       const { renderUsage } = await import("citty");
       writeOut(`${await renderUsage({ meta: cmd.meta, args: cmd.args })}\n`);
       return 0;
     }
     const flags = parseFlags(command, flagTokens, cmd.args);
+    checkOperands(command, positionals.length, cmd.operands ?? ONE_ID);
     return await cmd.run(ctx, { flags, positionals, flagTokens });
   } catch (e) {
     const err = e as Error;

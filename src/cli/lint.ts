@@ -7,6 +7,7 @@ import type { Command } from "./index.ts";
 // path-tagged line each; exit 1 if any file has an error (warnings alone exit 0).
 export default {
   meta: { name: "lint", description: "validate config.json files and print every problem (no root needed)" },
+  operands: { usage: "[config.json…]", min: 0 },
   args: {},
   run(_ctx, inv) {
     const files = inv.positionals.length ? inv.positionals : ["config.json"];

@@ -5,6 +5,7 @@ import type { Command } from "./index.ts";
 
 export default {
   meta: { name: "list", description: "list containers" },
+  operands: { usage: "", min: 0, max: 0 },
   args: {
     format: { type: "string", alias: "f", description: "table or json", default: "table" },
     quiet: { type: "boolean", alias: "q", description: "ids only" },

@@ -5,6 +5,8 @@ import { type Command, requireId } from "./index.ts";
 
 export default {
   meta: { name: "ps", description: "list the container's processes (json: host pids, as containerd reads them)" },
+  operands: { usage: "<container-id> [ps options]", min: 1 },
+  passThrough: true,
   args: { format: { type: "string", alias: "f", description: "table or json", default: "table" } },
   run(ctx, inv) {
     const id = requireId(inv, "ps");

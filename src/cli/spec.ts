@@ -6,6 +6,7 @@ import type { Command } from "./index.ts";
 
 export default {
   meta: { name: "spec", description: "write a default config.json (like runc spec)" },
+  operands: { usage: "", min: 0, max: 0 },
   args: {
     bundle: { type: "string", alias: "b", description: "bundle directory to write config.json in" },
     rootless: { type: "boolean", description: "a spec for a rootless container" },

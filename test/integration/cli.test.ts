@@ -547,6 +547,46 @@ describe("kill, delete, ps", () => {
   });
 });
 
+describe("flags after the container id (runc's urfave/cli moves them before it)", () => {
+  const ok = { code: 0, stdout: "", stderr: "" };
+
+  test("run, update, kill, delete honour flags after the id; exec's belong to the process", async () => {
+    const id = track(uniqueId("after"));
+    const b = bundle(writable, ["sh", "-c", "trap 'echo USR1 > /got' USR1; while :; do sleep 0.05; done"]);
+    expect(md(root, ["run", id, "-d", "--bundle", b])).toEqual(ok);
+    expect(state(id).status).toBe("running");
+    expect(md(root, ["update", id, "--cpuset-cpus", "1", "--pids-limit", "50"])).toEqual(ok);
+    // the container sees its new cpuset; the pids limit is in its cgroup
+    expect(md(root, ["exec", id, "grep", "Cpus_allowed_list", "/proc/self/status"]).stdout).toMatch(/^Cpus_allowed_list:\s+1\n$/);
+    expect(readFileSync(`/sys/fs/cgroup/pids/minidocker/${id}/pids.max`, "utf8").trim()).toBe("50");
+    // everything after exec's id is the process's, flags included
+    expect(md(root, ["exec", id, "echo", "--cwd", "/x", "-t"])).toEqual({ code: 0, stdout: "--cwd /x -t\n", stderr: "" });
+    expect(md(root, ["kill", id, "USR1", "--all"])).toEqual(ok);
+    expect(await until(() => existsSync(`${b}/rootfs/got`))).toBe(true);
+    const running = md(root, ["delete", id]);
+    expect(running.stderr).toContain("that is not stopped: running");
+    expect(md(root, ["delete", id, "--force"])).toEqual(ok);
+    expect(leftovers(root, id)).toEqual([]);
+  });
+
+  test("operands are counted as runc counts them; an extra one is an error and changes nothing", () => {
+    const id = track(uniqueId("arity"));
+    expect(md(root, ["run", "-d", "-b", bundle(() => {}, ["sleep", "1000"]), id]).code).toBe(0);
+    for (const [args, message] of [
+      [["delete", "--force", id, "other"], '"delete" requires exactly 1 argument(s)'],
+      [["kill", id, "KILL", "extra"], '"kill" requires a maximum of 2 argument(s)'],
+      [["list", id], '"list" requires exactly 0 argument(s)'],
+      [["state"], '"state" requires exactly 1 argument(s)'],
+    ] as const) {
+      const r = md(root, [...args]);
+      expect({ args, code: r.code }).toEqual({ args, code: 1 });
+      expect(r.stderr.replaceAll("\\\"", "\"")).toContain(message); // logrus escapes the quotes
+    }
+    expect(state(id).status).toBe("running");
+    expect(md(root, ["delete", id, "-f"]).code).toBe(0);
+  });
+});
+
 describe("bad bundles", () => {
   test("malformed JSON in config.json names the file; nothing is left", () => {
     const b = bundle();

@@ -1,7 +1,7 @@
 // CLI parsing as engines call us (../shared/engines-argv.md): global flags before the command in
 // both `--flag value` and `--flag=value` forms, numeric signals, everything after the id kept.
 import { describe, expect, test } from "bun:test";
-import { collect, parseGlobal, splitArgs } from "../../../src/cli/index.ts";
+import { checkOperands, collect, parseGlobal, splitArgs } from "../../../src/cli/index.ts";
 import { createArgs } from "../../../src/cli/create.ts";
 
 describe("global flags", () => {
@@ -44,6 +44,27 @@ describe("subcommand args", () => {
   });
   test("kill ID SIGNUM: the numeric signal stays a positional", () => {
     expect(splitArgs(["x", "15"], { all: { type: "boolean", alias: "a" } }).positionals).toEqual(["x", "15"]);
+  });
+});
+
+describe("flags after the operands (every command but exec and ps, as runc's urfave/cli)", () => {
+  const kill = { all: { type: "boolean", alias: "a" } } as const;
+  const update = { memory: { type: "string", alias: "m" }, "memory-swap": { type: "string" }, resources: { type: "string", alias: "r" } } as const;
+  test("flags anywhere before --; a value flag takes the next token, a boolean never does", () => {
+    expect(splitArgs(["x", "--all", "9"], kill, false)).toEqual({ flagTokens: ["--all"], positionals: ["x", "9"] });
+    expect(splitArgs(["u1", "--memory", "1G", "--memory-swap", "-1", "-r", "-"], update, false))
+      .toEqual({ flagTokens: ["--memory", "1G", "--memory-swap", "-1", "-r", "-"], positionals: ["u1"] });
+    expect(splitArgs(["k2", "-f", "--", "-a"], { force: { type: "boolean", alias: "f" } }, false))
+      .toEqual({ flagTokens: ["-f"], positionals: ["k2", "-a"] });
+    expect(splitArgs(["-b", "/b", "id", "--pid-file=/p"], createArgs, false)).toEqual({ flagTokens: ["-b", "/b", "--pid-file=/p"], positionals: ["id"] });
+  });
+  test("operand counts with runc's wording", () => {
+    expect(() => checkOperands("delete", 2, { min: 1, max: 1 })).toThrow('"delete" requires exactly 1 argument(s)');
+    expect(() => checkOperands("delete", 0, { min: 1, max: 1 })).toThrow('"delete" requires exactly 1 argument(s)');
+    expect(() => checkOperands("kill", 3, { min: 1, max: 2 })).toThrow('"kill" requires a maximum of 2 argument(s)');
+    expect(() => checkOperands("exec", 0, { min: 1 })).toThrow('"exec" requires a minimum of 1 argument(s)');
+    expect(() => checkOperands("exec", 9, { min: 1 })).not.toThrow();
+    expect(() => checkOperands("list", 0, { min: 0, max: 0 })).not.toThrow();
   });
 });
 
