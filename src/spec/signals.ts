@@ -20,13 +20,14 @@ export const SIGRTMAX = 64;
 
 const REALTIME = /^SIGRT(MIN|MAX)(?:([+-])(\d+))?$/;
 
-/** "KILL" | "SIGKILL" | "sigkill" | "9" | "RTMIN+2" → signal number; RuntimeError for anything else. */
+/** "KILL" | "SIGKILL" | "sigkill" | "9" | "RTMIN+2" | "0" → signal number; RuntimeError for anything else. */
 export function parseSignal(raw: string): number {
   const text = raw.trim();
   if (/^\d+$/.test(text)) {
     const number = Number(text);
-    if (number >= 1 && number <= SIGRTMAX) return number;
-    throw new RuntimeError(`unknown signal "${raw}": numbers go from 1 to ${SIGRTMAX}`);
+    // 0 sends nothing: kill(2)'s check that the process exists (runc accepts it: a liveness probe)
+    if (number >= 0 && number <= SIGRTMAX) return number;
+    throw new RuntimeError(`unknown signal "${raw}": numbers go from 0 to ${SIGRTMAX}`);
   }
   const upper = text.toUpperCase();
   const name = upper.startsWith("SIG") ? upper : `SIG${upper}`;

@@ -480,6 +480,21 @@ describe("kill, delete, ps", () => {
     expect(md(root, ["delete", id]).code).toBe(0);
   });
 
+  test("kill ID 0 probes liveness: exit 0 while the container runs, 'container not running' once it stopped", async () => {
+    const id = track(uniqueId("kill-zero"));
+    const b = bundle(writable, ["sh", "-c", "while [ ! -e /stop ]; do sleep 0.05; done"]);
+    expect(md(root, ["run", "-d", "-b", b, id]).code).toBe(0);
+    expect(md(root, ["kill", id, "0"])).toEqual({ code: 0, stdout: "", stderr: "" });
+    expect(md(root, ["kill", "--all", id, "0"])).toEqual({ code: 0, stdout: "", stderr: "" });
+    expect(state(id).status).toBe("running"); // nothing was delivered
+    writeFileSync(`${b}/rootfs/stop`, "");
+    expect(await until(() => state(id).status === "stopped")).toBe(true);
+    const stopped = md(root, ["kill", id, "0"]);
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr).toContain("container not running");
+    expect(md(root, ["delete", id]).code).toBe(0);
+  });
+
   test("kill --all signals every process of the container, not only init", async () => {
     const id = track(uniqueId("kill-all"));
     // PID 1 of a pid namespace ignores TERM without a handler; its children do not
