@@ -5,7 +5,7 @@
 import { parseProcCgroup } from "../cgroups/paths.ts";
 import type { Mount } from "../spec/types.ts";
 import { RuntimeError, step, SysError } from "../sys/errors.ts";
-import { chmod, exists, fstat, lstat, mkdirp, readlink, readText, stat, symlink, tryLstat, tryStat } from "../sys/fs.ts";
+import { chmod, exists, fstat, mkdirp, readlink, readText, stat, symlink, tryLstat, tryStat } from "../sys/fs.ts";
 import * as sys from "../sys/linux.ts";
 import { MS } from "../sys/linux.ts";
 import { mkdirat, openat2, RESOLVE, symlinkat, unlinkat } from "../sys/in-root.ts";
@@ -238,9 +238,11 @@ function mountOne(plan: RootfsPlan, m: Mount) {
     return;
   }
   if (type === "proc" || type === "sysfs") {
-    // never mount these through a symlink or onto a file (runc)
-    try { if (!lstat(dest).isDirectory()) throw new RuntimeError(`filesystem "${type}" must be mounted on an ordinary directory`); }
-    catch (e) { if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e; }
+    // Never through a symlink or onto a file (runc): the last component as the image has it, not
+    // secureJoin's resolution of it (rootfs/proc -> /elsewhere would be followed, inside the rootfs).
+    const literal = `${secureJoin(plan.rootfs, parentOf(m.destination))}/${lastComponent(m.destination)}`;
+    const found = tryLstat(literal);
+    if (found && !found.isDirectory()) throw new RuntimeError(`filesystem "${type}" must be mounted on ordinary directory`);
   } else if (type !== "mqueue" && type !== "tmpfs") {
     checkProcMount(plan.rootfs, dest, m.source ?? "");
   }
@@ -264,6 +266,12 @@ function mountOne(plan: RootfsPlan, m: Mount) {
   // rro, rnosuid, …: runc 1.1 (mountToRootfs → setRecAttr) applies them to binds only; the
   // other types ignore them (validation warns).
 }
+
+/** "/a/b/../c/" → ["a", "c"]: a destination's components, ".." stopping at "/" (the spec's lexical view). */
+const components = (path: string) =>
+  path.split("/").reduce<string[]>((out, part) => (part === ".." ? out.slice(0, -1) : part && part !== "." ? [...out, part] : out), []);
+const parentOf = (path: string) => `/${components(path).slice(0, -1).join("/")}`;
+const lastComponent = (path: string) => components(path).at(-1) ?? "";
 
 const isDev = (destination: string) => destination.replace(/\/+$/, "") === "/dev";
 

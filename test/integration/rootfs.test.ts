@@ -96,3 +96,26 @@ describe("a bundle and a --root reached through symlinks (/var/run -> /run is co
     expect(theirs.stdout.toString()).toBe("in the bundle\n");
   });
 });
+
+describe("proc and sysfs only on an ordinary directory, never through a symlink (runc)", () => {
+  const cases: Array<[string, string, string]> = [
+    ["proc", "/symlink", "a link to a missing path"],
+    ["proc", "/etc", "a link to a directory"],
+    ["sys", "/tmp", "a link to a directory"],
+  ];
+  for (const [dir, target, what] of cases)
+    test(`rootfs/${dir} is ${what} (${target}): refused like runc, no state left`, () => {
+      const bundle = bundleOf(() => {}, "true");
+      rmSync(`${bundle}/rootfs/${dir}`, { recursive: true, force: true });
+      symlinkSync(target, `${bundle}/rootfs/${dir}`);
+      const type = dir === "proc" ? "proc" : "sysfs";
+      const id = uniqueId("procsym");
+      const ours = md(root, ["run", "-b", bundle, id]);
+      expect(ours.stderr).toContain(`filesystem \\"${type}\\" must be mounted on ordinary directory`);
+      expect(ours.code).toBe(1);
+      expect(readdirSync(root)).not.toContain(id);
+      const theirs = runc(["run", "-b", bundle, uniqueId("procsym-runc")]);
+      expect(theirs.stderr).toContain(`filesystem \\"${type}\\" must be mounted on ordinary directory`);
+      expect(theirs.code).toBe(1);
+    });
+});
