@@ -109,6 +109,7 @@ struct md_spawn {
   char *const *envp;
   long ns_count;        /* namespaces to join, user first */
   const long *ns_fds;
+  const long *ns_types; /* the CLONE_NEW* type of each: setns refuses a file of another type */
   long clone_flags;     /* namespaces to create */
   long protect_exe;     /* exec the binary through a private read-only bind (CVE-2019-5736) */
   const char *timens_offsets; /* written to /proc/self/timens_offsets after unshare(CLONE_NEWTIME) */
@@ -228,7 +229,13 @@ static void child(struct md_spawn *s) {
     exe_fd = protect_binary(s);
   }
 
-  for (long i = 0; i < s->ns_count; i++) check(s, "setns", sc(syscall(NR_setns, s->ns_fds[i], 0)));
+  for (long i = 0; i < s->ns_count; i++) {
+    /* "setns <i>": the parent names the namespace and its path */
+    char step[] = "setns 00";
+    step[6] = (char)('0' + i / 10 % 10);
+    step[7] = (char)('0' + i % 10);
+    check(s, step, sc(syscall(NR_setns, s->ns_fds[i], s->ns_types[i])));
+  }
   if (s->enter_root_fd >= 0) enter_container_root(s);
 
   if (s->clone_flags & CLONE_NEWUSER) {

@@ -15,6 +15,7 @@ import * as sys from "../sys/linux.ts";
 import { CLONE, O } from "../sys/linux.ts";
 import { Cleanup, type Context } from "./context.ts";
 import { launchInit, logInitWarnings } from "./launch.ts";
+import type { JoinNamespace } from "../stages/spawn.ts";
 import { applyCgroupLimits, makeCgroup, openCgroup, openCloneTarget, openTaskFiles, type CgroupHandle } from "./cgroup.ts";
 import { compileProfile, deliverNotifyFd } from "./seccomp.ts";
 import { callerWindowSize } from "./foreground.ts";
@@ -72,26 +73,28 @@ export function checkConsole(terminal: boolean | undefined, o: { consoleSocket?:
 }
 
 /** Open the namespaces to join (user first), and the CLONE_NEW* flags of the ones to create. */
-export function namespaceFds(namespaces: readonly LinuxNamespace[], cleanup: Cleanup): { joinFds: number[]; cloneFlags: number; newCgroupns: boolean } {
-  const joinFds: number[] = [];
+export function namespaceFds(namespaces: readonly LinuxNamespace[], cleanup: Cleanup): { join: JoinNamespace[]; cloneFlags: number; newCgroupns: boolean } {
+  const join: JoinNamespace[] = [];
   let cloneFlags = 0, newCgroupns = false;
-  for (const [i, ns] of userFirst(namespaces).entries()) {
+  for (const ns of userFirst(namespaces)) {
+    const what = `linux.namespaces[${namespaces.indexOf(ns)}]`;
     if (ns.path) {
       let fd: number;
       try {
         fd = sys.open(ns.path, O.RDONLY | O.CLOEXEC);
       } catch (e) {
-        throw new ConfigError(`linux.namespaces[${namespaces.indexOf(ns)}].path`, (e as Error).message);
+        throw new ConfigError(`${what}.path`, (e as Error).message);
       }
-      cleanup.add(`namespace fd ${i}`, () => sys.close(fd));
-      joinFds.push(fd);
+      cleanup.add(`${what} fd`, () => sys.close(fd));
+      // setns checks the type: a path to another kind of namespace fails with EINVAL, named here
+      join.push({ fd, type: NS_FLAGS[ns.type]!, what: `${what} (${ns.type})`, path: ns.path });
     } else if (ns.type === "cgroup") {
       newCgroupns = true;
     } else {
       cloneFlags |= NS_FLAGS[ns.type]!;
     }
   }
-  return { joinFds, cloneFlags, newCgroupns };
+  return { join, cloneFlags, newCgroupns };
 }
 
 /**
@@ -231,7 +234,7 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
   if (cloneInto !== undefined) makeCgroup(cgroup, spec, [cloneInto]);
   const cloneTarget = openCloneTarget(cloneInto, cleanup);
   const launched = launchInit({
-    joinFds: ns.joinFds,
+    join: ns.join,
     cloneFlags: ns.cloneFlags,
     protectExe: true,
     timensOffsets: timeOffsets ? Object.entries(timeOffsets).map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}\n`).join("") : undefined,
@@ -271,7 +274,7 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
   if (opts.pidFile) writePidFile(opts.pidFile, state.pid);
   sys.close(fifoFd);
   if (consoleSocketFd >= 0 && opts.consoleFd === undefined) sys.close(consoleSocketFd);
-  for (const fd of ns.joinFds) sys.close(fd);
+  for (const { fd } of ns.join) sys.close(fd);
   unlink(ctx.store.creatingPath(id));
   cleanup.keep();
   unlock();

@@ -13,7 +13,8 @@ import * as sys from "../sys/linux.ts";
 import { O } from "../sys/linux.ts";
 import { cgroupOf, openCloneTarget, openTaskFiles } from "./cgroup.ts";
 import { Cleanup, type Context } from "./context.ts";
-import { checkConsole, preservedFds, userFirst, writePidFile } from "./create.ts";
+import { checkConsole, NS_FLAGS, preservedFds, userFirst, writePidFile } from "./create.ts";
+import type { JoinNamespace } from "../stages/spawn.ts";
 import { launchInit, logInitWarnings } from "./launch.ts";
 import { withContainer } from "./lifecycle.ts";
 import { compileProfile, deliverNotifyFd } from "./seccomp.ts";
@@ -86,21 +87,21 @@ export function execInContainer(ctx: Context, o: ExecOptions): number {
   using cleanup = new Cleanup((m) => ctx.log.warn(m));
   // Under the container's lock only while checking it and opening its namespaces: with
   // --ignore-paused, init waits frozen until `resume`, which needs the lock.
-  const { state, status, joinFds } = withContainer(ctx, o.id, (state, status) => {
+  const { state, status, join } = withContainer(ctx, o.id, (state, status) => {
     if (status === "stopped") throw new RuntimeError("container not running");
     if (status === "paused" && !o.ignorePaused)
       throw new RuntimeError("cannot exec in a paused container (use --ignore-paused to override)");
     const namespaces = state.spec.linux?.namespaces ?? [];
-    const joinFds = userFirst(namespaces).map((ns) => {
+    const join = userFirst(namespaces).map((ns): JoinNamespace => {
       const path = `/proc/${state.pid}/ns/${NS_FILE[ns.type]}`;
       const fd = sys.open(path, O.RDONLY | O.CLOEXEC);
       cleanup.add(path, () => sys.close(fd));
-      return fd;
+      return { fd, type: NS_FLAGS[ns.type]!, what: `the container's ${ns.type} namespace`, path };
     });
     // The status check above saw init alive; if it died and its pid was reused before the opens,
     // the fds would name another process's namespaces. Alive now, with the same start time: they are init's.
     if (!initAlive(state)) throw new RuntimeError("container not running");
-    return { state, status, joinFds };
+    return { state, status, join };
   });
   const spec = state.spec;
   const proc = execProcess(spec.process!, o);
@@ -135,7 +136,7 @@ export function execInContainer(ctx: Context, o: ExecOptions): number {
   const cloneInto = byItself ? cg!.cloneIntoDir() : undefined;
   const cloneTarget = openCloneTarget(cloneInto, cleanup);
   const launched = launchInit({
-    joinFds, cloneFlags: 0, protectExe: true, enterContainerRoot: namespaces.some((n) => n.type === "mount"),
+    join, cloneFlags: 0, protectExe: true, enterContainerRoot: namespaces.some((n) => n.type === "mount"),
     inheritFds: [...preserved, ...(consoleSocketFd >= 0 ? [consoleSocketFd] : [])],
     cgroupFd: cloneTarget.fd,
   }, plan, {
@@ -164,7 +165,7 @@ export function execInContainer(ctx: Context, o: ExecOptions): number {
   sys.close(launched.channel.fd);
   if (o.pidFile) writePidFile(o.pidFile, launched.pid);
   cleanup.keep();
-  for (const fd of joinFds) sys.close(fd);
+  for (const { fd } of join) sys.close(fd);
   if (consoleSocketFd >= 0 && o.consoleFd === undefined) sys.close(consoleSocketFd);
   return launched.pid;
 }

@@ -47,11 +47,20 @@ export function loadHelper(): HelperFn {
 
 export interface IdMap { containerID: number; hostID: number; size: number }
 
+/** A namespace to join: its fd, its CLONE_NEW* type (setns checks it), and how errors name it. */
+export interface JoinNamespace {
+  fd: number;
+  type: number;
+  /** e.g. `linux.namespaces[2] (network)` */
+  what: string;
+  path: string;
+}
+
 export interface SpawnRequest {
   exePath: string;          // the binary to run as init (our own)
   argv: string[];
   env: string[];
-  joinFds: number[];        // namespace fds to setns into, user first
+  join: JoinNamespace[];    // namespaces to setns into, user first
   cloneFlags: number;       // CLONE_NEW* to create (never NEWCGROUP: init does that once in its cgroup)
   protectExe: boolean;
   timensOffsets?: string;
@@ -96,15 +105,17 @@ export function spawnInit(req: SpawnRequest): Spawned {
     else envT[i - req.argv.length] = BigInt(ptr(b));
   });
   const exe = cstr(req.exePath);
-  const nsFds = new BigInt64Array(req.joinFds.map(BigInt));
+  const nsFds = new BigInt64Array(req.join.map((ns) => BigInt(ns.fd)));
+  const nsTypes = new BigInt64Array(req.join.map((ns) => BigInt(ns.type)));
   const offsets = cstr(req.timensOffsets ?? "");
   const spec = new BigInt64Array([
     BigInt(childEnd),
     BigInt(ptr(exe)),
     BigInt(ptr(argvT)),
     BigInt(ptr(envT)),
-    BigInt(req.joinFds.length),
-    req.joinFds.length ? BigInt(ptr(nsFds)) : 0n,
+    BigInt(req.join.length),
+    req.join.length ? BigInt(ptr(nsFds)) : 0n,
+    req.join.length ? BigInt(ptr(nsTypes)) : 0n,
     BigInt(req.cloneFlags),
     req.protectExe ? 1n : 0n,
     BigInt(ptr(offsets)),
@@ -115,7 +126,7 @@ export function spawnInit(req: SpawnRequest): Spawned {
   ]);
   const first = Number(md(spec));
   const cgroupJoined = spec[spec.length - 1] === 1n; // the last field, cgroup_joined, is written by md_spawn
-  void [strings, exe, nsFds, offsets, argvT, envT];
+  void [strings, exe, nsFds, nsTypes, offsets, argvT, envT];
   close(childEnd);
   if (rootFd >= 0) close(rootFd);
   if (first < 0) {
@@ -141,7 +152,8 @@ export function spawnInit(req: SpawnRequest): Spawned {
       }
       if (type === MSG_ERROR) {
         const step = rec.subarray(8).toString().replace(/\0.*$/s, "");
-        throw new SysError(step, value);
+        const ns = /^setns (\d+)$/.exec(step) && req.join[Number(step.slice(6))];
+        throw ns ? new SysError(`${ns.what}: setns`, value, ns.path) : new SysError(step, value);
       }
       if (type === MSG_PID) {
         // The first child exits after forking init into the new pid namespace. Waiting for that

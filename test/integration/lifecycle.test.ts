@@ -207,6 +207,24 @@ describe("namespaces", () => {
       Bun.spawnSync(["ip", "netns", "delete", ns]);
     }
   });
+
+  test("a namespace path of another type (network → a uts namespace): one line naming it, nothing joined or left", () => {
+    let index = -1;
+    const b = bundle((s) => {
+      index = s.linux!.namespaces!.findIndex((n) => n.type === "network");
+      s.linux!.namespaces![index] = { type: "network", path: "/proc/self/ns/uts" };
+    });
+    const id = uniqueId("nstype");
+    const r = md(root, ["run", "-b", b, id]);
+    expect(r.code).toBe(1);
+    const errors = r.stderr.trim().split("\n").filter((l) => l.includes("level=error"));
+    expect(errors.length).toBe(1);
+    // setns with the type refuses it (before: setns(fd, 0) joined the host's uts namespace, and the
+    // container ran in the host's network namespace)
+    expect(errors[0]).toContain(`linux.namespaces[${index}] (network): setns \\"/proc/self/ns/uts\\": EINVAL (Invalid argument)`);
+    expect(r.stdout).toBe("");
+    expect(leftovers(root, id)).toEqual([]);
+  });
 });
 
 describe("bad input leaves nothing behind", () => {
