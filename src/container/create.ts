@@ -1,12 +1,13 @@
 // `create`: validate the bundle, make the state dir, exec.fifo and cgroup, clone init into its
 // namespaces, and return once init waits on exec.fifo — status `created`.
-import { chmod, exists, readlink, readText, realpath, rename, unlink, writeText } from "../sys/fs.ts";
+import { chmod, exists, readlink, readText, realpath, rename, tryStat, unlink, writeText } from "../sys/fs.ts";
 import { resolvePath } from "../sys/path.ts";
 import { runHooks } from "../linux/hooks.ts";
 import { checkLsm } from "../linux/lsm.ts";
 import type { RootfsPlan } from "../linux/rootfs.ts";
 import { isBind, parseMountOptions } from "../linux/mount-options.ts";
 import { parseConfig, parseJson } from "../spec/parse.ts";
+import { at, normalizeSysctlName, sysctlNamespace } from "../spec/validate.ts";
 import type { LinuxNamespace, Mount, Spec } from "../spec/types.ts";
 import { hookState, killAndReap, type StoredState, validateId } from "../state/store.ts";
 import type { InitPlan } from "../stages/protocol.ts";
@@ -134,6 +135,21 @@ function canonicalRootfs(bundle: string, rootPath: string): string {
   }
 }
 
+/**
+ * A sysctl of a namespace joined by path that is our own (the host's) would change the host:
+ * runc refuses net.* there (isHostNetNS, "here host means current"); the same holds for ipc and uts.
+ */
+function refuseSysctlsOfOurNamespaces(spec: Spec) {
+  for (const raw of Object.keys(spec.linux?.sysctl ?? {})) {
+    const kind = sysctlNamespace(normalizeSysctlName(raw));
+    const path = kind && spec.linux?.namespaces?.find((n) => n.type === kind)?.path;
+    if (!kind || !path) continue;
+    const joined = tryStat(path), ours = tryStat(`/proc/self/ns/${kind === "network" ? "net" : kind}`);
+    if (joined && ours && joined.dev === ours.dev && joined.ino === ours.ino)
+      throw new ConfigError(at("linux.sysctl", raw), `not allowed: the ${kind} namespace joined (${path}) is the host's`);
+  }
+}
+
 /** A relative bind source is taken in the bundle, not the caller's cwd (runc's createLibcontainerMount). */
 function withBindSourceInBundle(bundle: string, m: Mount): Mount {
   if (m.source === undefined || m.source.startsWith("/") || !isBind(m.type, parseMountOptions(m.options))) return m;
@@ -158,6 +174,7 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
   const preserved = preservedFds((opts.preserveFds ?? 0) + activated);
   const seccomp = compileProfile(ctx, spec);
   const rootfsPath = canonicalRootfs(bundle, spec.root?.path ?? "rootfs");
+  refuseSysctlsOfOurNamespaces(spec);
 
   using cleanup = new Cleanup((m) => ctx.log.warn(m));
   ctx.store.createDir(id);

@@ -342,9 +342,23 @@ export function normalizeSysctlName(name: string): string {
   return name.replace(/[./]/g, (c) => (c === "/" ? "." : "/"));
 }
 
+/**
+ * The namespace holding its own copy of a sysctl (runc's validator): IPC ones, net.*, and
+ * kernel.domainname/hostname in the UTS namespace; undefined for a sysctl of the whole host.
+ */
+export function sysctlNamespace(name: string): "ipc" | "network" | "uts" | undefined {
+  if (IPC_SYSCTLS.has(name) || name.startsWith("fs.mqueue.")) return "ipc";
+  if (name.startsWith("net.")) return "network";
+  if (name === "kernel.domainname" || name === "kernel.hostname") return "uts";
+  return undefined;
+}
+
+const NAMESPACE_WORD = { ipc: "an IPC", network: "a network", uts: "a UTS" } as const;
+
 function checkSysctl(linux: Linux, f: Findings) {
   // /proc/sys is only partly namespaced: a sysctl is allowed only if the container has its own
-  // copy of it (runc's sysctl check). Otherwise it would change the host.
+  // copy of it (runc's sysctl check). Otherwise it would change the host. A namespace joined by
+  // path may still be the host's own: `create` compares it with ours.
   for (const raw of Object.keys(linux.sysctl ?? {})) {
     const name = normalizeSysctlName(raw);
     const path = at("linux", "sysctl", raw);
@@ -353,18 +367,10 @@ function checkSysctl(linux: Linux, f: Findings) {
       f.error(path, "is not a sysctl name (like \"net.ipv4.ip_forward\")");
       continue;
     }
-    if (IPC_SYSCTLS.has(name) || name.startsWith("fs.mqueue.")) {
-      if (!findNamespace(linux, "ipc")) f.error(path, "needs an IPC namespace (else it changes the host's)");
-    } else if (name.startsWith("net.")) {
-      // A joined network namespace is allowed (runc then refuses the host's own: `create` checks that).
-      if (!findNamespace(linux, "network")) f.error(path, "needs a network namespace (else it changes the host's)");
-    } else if (name === "kernel.domainname" && findNamespace(linux, "uts")) {
-      continue;
-    } else if (name === "kernel.hostname" && findNamespace(linux, "uts")) {
-      f.error(path, `conflicts with the "hostname" field: set that instead`);
-    } else {
-      f.error(path, "is not namespaced: it would change the host");
-    }
+    const kind = sysctlNamespace(name);
+    if (!kind || (kind === "uts" && !findNamespace(linux, "uts"))) f.error(path, "is not namespaced: it would change the host");
+    else if (!findNamespace(linux, kind)) f.error(path, `needs ${NAMESPACE_WORD[kind]} namespace (else it changes the host's)`);
+    else if (name === "kernel.hostname") f.error(path, `conflicts with the "hostname" field: set that instead`);
   }
 }
 
