@@ -45,6 +45,7 @@ const COMMANDS: Record<string, [string, () => Promise<{ default: Command }>]> = 
   spec: ["write a default config.json", () => import("./spec.ts")],
   features: ["print the features this runtime supports (OCI features JSON)", () => import("./features.ts")],
   lint: ["validate config.json files, printing every problem", () => import("./lint.ts")],
+  unpack: ["make a bundle from an OCI layout, oci-archive or docker-archive image", () => import("./unpack.ts")],
 };
 
 const GLOBAL_VALUE_FLAGS = new Set(["root", "log", "log-format", "criu", "rootless"]);

@@ -129,6 +129,11 @@ export function rewind(fd: number) {
   retry("lseek", String(fd), () => syscall(NR.lseek, fd, 0, 0));
 }
 
+/** lseek(fd, offset, SEEK_SET). */
+export function seek(fd: number, offset: number, subject = String(fd)) {
+  retry("lseek", subject, () => syscall(NR.lseek, fd, offset, 0));
+}
+
 export function readBytes(path: string): Buffer {
   const fd = openFile(path, O.RDONLY);
   try { return readAllFd(fd, path); } finally { libc.close(fd); }
@@ -460,3 +465,18 @@ export function unlinkAtIfExists(dirfd: number, name: string, subject = name) {
 
 /** The names in the directory open as `fd`. */
 export const readDirFd = (fd: number, subject = String(fd)): string[] => listFd(fd, subject).map(([name]) => name);
+/** The names and d_types (DT.*) in the directory open as `fd`, not "." and "..". */
+export const listDirFd = (fd: number, subject: string): Array<[string, number]> => listFd(fd, subject);
+
+/** rm -rf of `name` in the directory open as `dirfd`: never through a symlink; a missing name is fine. */
+export function removeTreeAt(dirfd: number, name: string, subject = name) {
+  const nameC = cstr(name);
+  if (syscall(NR.unlinkat, dirfd, ptr(nameC), 0) !== -1) return;
+  const e = errno();
+  if (e === ENOENT) return;
+  if (e !== EISDIR) throw new SysError("unlink", e, subject);
+  const fd = libc.openat(dirfd, nameC, O.RDONLY | O.DIRECTORY | O.NOFOLLOW | O.CLOEXEC, 0);
+  if (fd === -1) throw new SysError("open", errno(), subject);
+  try { emptyDirFd(fd, subject); } finally { libc.close(fd); }
+  if (syscall(NR.unlinkat, dirfd, ptr(nameC), AT_REMOVEDIR) === -1 && errno() !== ENOENT) throw new SysError("rmdir", errno(), subject);
+}

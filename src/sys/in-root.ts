@@ -55,3 +55,65 @@ export function unlinkat(dirfd: number, name: string, subject = name) {
 export function symlinkat(target: string, dirfd: number, name: string, subject = name) {
   if (syscall(NR.symlinkat, ptr(cstr(target)), dirfd, ptr(cstr(name))) < 0) throw new SysError("symlink", errno(), subject);
 }
+
+// More *at calls, for applying image layers inside a rootfs (src/image/apply.ts): every name is
+// one component in an open directory, so nothing is resolved through a symlink.
+const NR_LINKAT = arm ? 37 : 265;
+const NR_FCHMOD = arm ? 52 : 91;
+const NR_FSETXATTR = arm ? 7 : 190;
+const NR_LSETXATTR = arm ? 6 : 189;
+const NR_UTIMENSAT = arm ? 88 : 280;
+const NR_OPENAT = arm ? 56 : 257;
+const AT_REMOVEDIR = 0x200;
+
+/** openat(dirfd, name, flags | O_CLOEXEC, mode). */
+export function openat(dirfd: number, name: string, flags: number, mode = 0, subject = name): number {
+  const fd = syscall(NR_OPENAT, dirfd, ptr(cstr(name)), flags | 0o2000000, mode);
+  if (fd < 0) throw new SysError("open", errno(), subject);
+  return fd;
+}
+
+/** linkat(olddirfd, oldname, newdirfd, newname, 0): a hard link to the entry itself (a symlink is not followed). */
+export function linkat(oldDirfd: number, oldName: string, newDirfd: number, newName: string, subject = newName) {
+  if (syscall(NR_LINKAT, oldDirfd, ptr(cstr(oldName)), newDirfd, ptr(cstr(newName)), 0) < 0) throw new SysError("link", errno(), subject);
+}
+
+/** unlinkat(dirfd, name, AT_REMOVEDIR): an empty directory. */
+export function rmdirat(dirfd: number, name: string, subject = name) {
+  if (syscall(NR.unlinkat, dirfd, ptr(cstr(name)), AT_REMOVEDIR) < 0) throw new SysError("rmdir", errno(), subject);
+}
+
+export function fchmod(fd: number, mode: number, subject = String(fd)) {
+  if (syscall(NR_FCHMOD, fd, mode) < 0) throw new SysError("chmod", errno(), subject);
+}
+
+/** fchmodat(dirfd, name, mode): follows a symlink, so only for entries just made that are none. */
+export function fchmodat(dirfd: number, name: string, mode: number, subject = name) {
+  if (syscall(NR.fchmodat, dirfd, ptr(cstr(name)), mode) < 0) throw new SysError("chmod", errno(), subject);
+}
+
+/** fsetxattr on an open file or directory. */
+export function fsetxattr(fd: number, name: string, value: Uint8Array, subject = String(fd)) {
+  const v = value.length ? value : new Uint8Array(1);
+  if (syscall(NR_FSETXATTR, fd, ptr(cstr(name)), ptr(v), value.length, 0) < 0) throw new SysError(`setxattr ${name}`, errno(), subject);
+}
+
+/** lsetxattr(path) where `path` is `/proc/self/fd/DIRFD/NAME`: the entry itself, never a symlink's target. */
+export function lsetxattrAt(dirfd: number, name: string, attr: string, value: Uint8Array, subject = name) {
+  const v = value.length ? value : new Uint8Array(1);
+  if (syscall(NR_LSETXATTR, ptr(cstr(`/proc/self/fd/${dirfd}/${name}`)), ptr(cstr(attr)), ptr(v), value.length, 0) < 0)
+    throw new SysError(`setxattr ${attr}`, errno(), subject);
+}
+
+/** utimensat(dirfd, name, {atime, mtime}, AT_SYMLINK_NOFOLLOW); times in seconds (fractions kept to the ns). */
+export function lutimesat(dirfd: number, name: string, atime: number, mtime: number, subject = name) {
+  const ts = new BigInt64Array(4);
+  const put = (i: number, t: number) => { const s = Math.floor(t); ts[i] = BigInt(s); ts[i + 1] = BigInt(Math.round((t - s) * 1e9)); };
+  put(0, atime); put(2, mtime);
+  if (syscall(NR_UTIMENSAT, dirfd, ptr(cstr(name)), ptr(ts), AT_SYMLINK_NOFOLLOW) < 0) throw new SysError("utimensat", errno(), subject);
+}
+
+/** rename(2) that fails with EEXIST instead of replacing `to` (RENAME_NOREPLACE). */
+export function renameNoReplace(from: string, to: string) {
+  if (syscall(NR.renameat2, -100, ptr(cstr(from)), -100, ptr(cstr(to)), 1) < 0) throw new SysError("rename", errno(), to);
+}
