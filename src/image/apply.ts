@@ -5,9 +5,9 @@
 // absolute) are refused outright. Whiteouts (`.wh.NAME`, opaque `.wh..wh..opq`) follow the OCI
 // image spec; directory times are set when the layer is done (children change them).
 import { RuntimeError, SysError } from "../sys/errors.ts";
-import { closeFd, DT, listDirFd, removeTreeAt, writeAll } from "../sys/fs.ts";
+import { closeFd, DT, fstat, listDirFd, removeTreeAt, writeAll } from "../sys/fs.ts";
 import {
-  fchmod, fchmodat, fsetxattr, lchownat, linkat, lsetxattrAt, lutimesat, mkdirat, mknodat, openat, openat2, RESOLVE, symlinkat,
+  fchmod, fchmodat, fsetxattr, lchownat, linkat, lsetxattrAt, lutimesat, mkdirat, mknodat, openat, openat2, readlinkat, RESOLVE, symlinkat,
 } from "../sys/in-root.ts";
 import { fchown } from "../sys/fs.ts";
 import { O } from "../sys/linux.ts";
@@ -55,27 +55,40 @@ export class LayerWriter implements TarSink {
 
   constructor(private readonly rootFd: number, private readonly opts: WriterOptions) {}
 
-  /** O_PATH fd of directory `parts` resolved inside the root; missing ones are made (0755, root) like umoci. */
+  /**
+   * O_PATH fd of directory `parts` resolved inside the root. Missing directories are made (0755,
+   * root) as umoci does, also where a symlink points: its target is followed inside the root, one
+   * component at a time, each a real directory, so `..` in a target stops at the root.
+   */
   private openDir(parts: string[], path: string): number {
-    const whole = parts.join("/") || ".";
     try {
-      return this.resolve(whole);
+      return this.resolve(parts.join("/") || ".");
     } catch (e) {
       if (!(e instanceof SysError && e.errno === ENOENT)) throw this.notDir(e, path);
     }
-    let dirFd = this.resolve(".");
-    try {
-      for (let i = 0; i < parts.length; i++) {
-        try { mkdirat(dirFd, parts[i]!, 0o755); } catch (e) { if (!(e instanceof SysError && e.errno === EEXIST)) throw e; }
+    const done: string[] = [];
+    const todo = [...parts];
+    for (let hops = 0; todo.length;) {
+      const name = todo.shift()!;
+      if (name === "" || name === ".") continue;
+      if (name === "..") { done.pop(); continue; }
+      const dirFd = this.resolve(done.join("/") || ".");
+      try {
+        try { mkdirat(dirFd, name, 0o755); } catch (e) { if (!(e instanceof SysError && e.errno === EEXIST)) throw e; }
+        const fd = openat(dirFd, name, O.PATH | O.NOFOLLOW, 0, path);
+        let st;
+        try { st = fstat(fd); } finally { closeFd(fd); }
+        if (st.isDirectory()) { done.push(name); continue; }
+        if (!st.isSymbolicLink()) throw new RuntimeError(`"${path}": "${[...done, name].join("/")}" is not a directory`);
+        if (++hops > 40) throw new RuntimeError(`"${path}": too many levels of symbolic links`);
+        const target = readlinkat(dirFd, name, path);
+        if (target.startsWith("/")) done.length = 0;
+        todo.unshift(...target.split("/"));
+      } finally {
         closeFd(dirFd);
-        dirFd = -1;
-        dirFd = this.resolve(parts.slice(0, i + 1).join("/"));
       }
-      return dirFd;
-    } catch (e) {
-      if (dirFd >= 0) closeFd(dirFd);
-      throw this.notDir(e, path);
     }
+    return this.resolve(done.join("/") || ".");
   }
 
   private resolve(rel: string): number {

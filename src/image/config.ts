@@ -98,7 +98,7 @@ export function runtimeSpec(image: Image, opts: SpecOptions): Spec {
     "org.opencontainers.image.author": image.config.author,
     "org.opencontainers.image.created": iso8601(image.config.created),
     "org.opencontainers.image.stopSignal": c.StopSignal,
-    "org.opencontainers.image.exposedPorts": Object.keys(c.ExposedPorts ?? {}).join(","),
+    "org.opencontainers.image.exposedPorts": Object.keys(c.ExposedPorts ?? {}).sort().join(","),
   };
   for (const [k, v] of Object.entries(identity)) if (v) annotations[k] = v;
   if (Object.keys(annotations).length) spec.annotations = annotations;

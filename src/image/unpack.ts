@@ -75,6 +75,13 @@ async function applyLayer(files: FileSet, layer: Layer, writer: LayerWriter, bud
       parser.finish();
     } catch (e) {
       writer.abort();
+      // a tampered blob is the cause to report, not the gzip or tar error it led to
+      if (layer.digest) {
+        if (pending) blobHash.update(pending);
+        for (let c = reader.read(); c; c = reader.read()) blobHash.update(c);
+        const got = `sha256:${blobHash.digest("hex")}`;
+        if (got !== layer.digest) throw new RuntimeError(`${layer.label}: blob ${layer.digest} has digest ${got} (corrupt or tampered blob)`);
+      }
       const msg = (e as Error).message ?? String(e);
       if (e instanceof RuntimeError) throw e.message.startsWith(layer.label) ? e : new RuntimeError(`${layer.label}: ${msg}`, { cause: e });
       throw new RuntimeError(`${layer.label}: ${compression ?? "tar"} data: ${msg}`, { cause: e }); // a DecompressionStream error

@@ -117,3 +117,11 @@ export function lutimesat(dirfd: number, name: string, atime: number, mtime: num
 export function renameNoReplace(from: string, to: string) {
   if (syscall(NR.renameat2, -100, ptr(cstr(from)), -100, ptr(cstr(to)), 1) < 0) throw new SysError("rename", errno(), to);
 }
+
+/** readlinkat(dirfd, name): a symlink's target. */
+export function readlinkat(dirfd: number, name: string, subject = name): string {
+  const buf = Buffer.allocUnsafe(4096);
+  const n = syscall(NR.readlinkat, dirfd, ptr(cstr(name)), ptr(buf), buf.length);
+  if (n < 0) throw new SysError("readlink", errno(), subject);
+  return buf.toString("utf8", 0, n);
+}
