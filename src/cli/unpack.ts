@@ -26,6 +26,7 @@ export default {
     name: "unpack",
     description: "make a bundle from an image: unpack SOURCE BUNDLE, SOURCE one of oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:REPO:TAG] (docker/podman save)",
   },
+  operands: { usage: "SOURCE BUNDLE", min: 2, max: 2 },
   args: {
     platform: { type: "string", description: "OS/ARCH[/VARIANT] to choose from a multi-platform image (default: this host's)" },
     rootless: { type: "boolean", description: "a bundle for a rootless container (like spec --rootless); device nodes are skipped" },
@@ -34,8 +35,7 @@ export default {
     "max-size": { type: "string", description: "refuse images whose layers expand beyond this many bytes (decompression bombs; default 64G)" },
   },
   async run(ctx, inv) {
-    const [source, bundle, extra] = inv.positionals;
-    if (!source || !bundle || extra !== undefined) throw new RuntimeError(`"unpack" takes SOURCE and BUNDLE (see minidocker unpack --help)`);
+    const [source, bundle] = inv.positionals as [string, string];
     const rootless = inv.flags.rootless === true;
     let uidMap = collect(inv.flagTokens, ["uid-map"]).map((m) => parseIdMap(m, "uid-map"));
     let gidMap = collect(inv.flagTokens, ["gid-map"]).map((m) => parseIdMap(m, "gid-map"));
