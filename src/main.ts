@@ -6,7 +6,13 @@ if (args[0] === "init") {
   for (const name of Object.keys(process.env)) if (name.startsWith("BUN_JSC_")) delete process.env[name];
   void import("./stages/init.ts").then(({ init }) => init());
 } else {
-  void import("./cli/index.ts").then(async ({ main }) => {
-    process.exitCode = await main(args);
-  });
+  void import("./cli/index.ts").then(({ main }) => main(args)).then(
+    (code) => { process.exitCode = code; },
+    // main reports its own errors; anything that still escapes is one line, never a stack dump
+    // of the bundled source
+    (e: unknown) => {
+      process.stderr.write(`minidocker: ${(e as Error)?.message ?? String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
 }

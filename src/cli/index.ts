@@ -3,7 +3,7 @@
 // flags may also follow the container id (`delete web --force`), except for `exec` and `ps`
 // whose flags end at the id: everything after it belongs to the process (`exec web sh -c "ls --help"`).
 import type { ArgsDef } from "citty";
-import { createLogger, type LogFormat } from "../log/logger.ts";
+import { createLogger, formatLine, type LogFormat, openLogFile } from "../log/logger.ts";
 import { type Context, type GlobalOptions, makeContext } from "../container/context.ts";
 import { RuntimeError } from "../sys/errors.ts";
 import { writeErr, writeOut } from "../sys/stdio.ts";
@@ -208,7 +208,17 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const { global, command, rest } = parsed;
-  const log = createLogger({ file: global.log, format: global.logFormat, debug: global.debug });
+  let logFd: number | undefined;
+  if (global.log) {
+    try {
+      logFd = openLogFile(global.log);
+    } catch (e) {
+      // runc: the open's error on stderr, exit 1, before the command runs (`list` included)
+      writeErr(formatLine(global.logFormat, "error", `--log: ${(e as Error).message}`, new Date()));
+      return 1;
+    }
+  }
+  const log = createLogger({ fd: logFd, path: global.log, format: global.logFormat, debug: global.debug });
   if (global.version) {
     writeOut(`minidocker version ${pkg.version}\nspec: 1.3.0\nbun: ${Bun.version}\n`);
     return 0;

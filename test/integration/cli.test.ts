@@ -247,6 +247,30 @@ describe("logs and global flags", () => {
     expect(readFileSync(loud, "utf8")).toContain(d);
   });
 
+  test("an unusable --log path: one line naming it, exit 1, before the command runs (list too); nothing made", () => {
+    const b = bundle();
+    for (const [log, errno] of [[`${scratch}/no-such-dir/log.json`, "ENOENT"], [scratch, "EISDIR"]] as const) {
+      for (const args of [["list"], ["state", "x"], ["run", "-b", b, uniqueId("badlog")], ["--log-format", "json", "list"]]) {
+        const r = md(root, ["--log", log, ...args]);
+        expect({ args, code: r.code, stdout: r.stdout }).toEqual({ args, code: 1, stdout: "" });
+        const lines = r.stderr.trim().split("\n");
+        expect({ args, lines: lines.length }).toEqual({ args, lines: 1 });
+        expect(lines[0]).toContain(log);
+        expect(lines[0]).toContain(errno);
+        if (args[0] === "--log-format") expect(JSON.parse(lines[0]!).level).toBe("error");
+      }
+    }
+    expect(existsSync(`${scratch}/no-such-dir`)).toBe(false);
+    expect(readdirSync(root).filter((n) => n.startsWith("badlog"))).toEqual([]);
+    // a log that fails at the write (ENOSPC): the message still reaches stderr, no stack dump
+    const full = md(root, ["--log", "/dev/full", "state", "nothere"]);
+    expect(full.code).toBe(1);
+    expect(full.stderr).toContain("container nothere does not exist");
+    expect(full.stderr).toContain("ENOSPC");
+    expect(full.stderr).not.toContain("@bun");
+    expect(full.stderr.trim().split("\n").length).toBeLessThanOrEqual(3);
+  });
+
   test("--systemd-cgroup is a clear 'not supported' error and leaves nothing", () => {
     for (const command of ["create", "run"]) {
       const id = uniqueId("systemd");
