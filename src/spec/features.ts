@@ -27,6 +27,7 @@ export function features() {
       selinux: { enabled: false },
       intelRdt: { enabled: false },
       mountExtensions: { idmap: { enabled: false } },
+      netDevices: { enabled: false }, // refused at create, as intelRdt, memoryPolicy and idmapped mounts
     },
     annotations: { "org.opencontainers.runtime-spec.features.minidocker.seccomp-builtin": "true" },
   };

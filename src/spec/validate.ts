@@ -167,6 +167,10 @@ export function checkProcess(process: Process, base: string, f: Findings) {
 // mount_setattr(2) AT_RECURSIVE options (rro, rnosuid, …): not rbind or the r* propagations.
 const RECURSIVE_ATTRIBUTE = /^r(ro|rw|nosuid|suid|nodev|dev|noexec|exec|noatime|atime|nodiratime|diratime|relatime|norelatime|strictatime|nostrictatime|nosymfollow|symfollow)$/;
 
+// Fields the spec defines that this runtime does not apply: refused, never silently ignored
+// (`features` leaves them out).
+const UNSUPPORTED = "not supported by minidocker";
+
 function checkMounts(mounts: Mount[], f: Findings) {
   mounts.forEach((mount, i) => {
     const path = at("mounts", i);
@@ -193,7 +197,11 @@ function checkMounts(mounts: Mount[], f: Findings) {
         f.error(at(path, "source"), `${quote(mount.source)}: an idmapped mount needs an absolute source`);
       mount.uidMappings?.forEach((m, j) => checkIdMapping(m, at(path, "uidMappings", j), f));
       mount.gidMappings?.forEach((m, j) => checkIdMapping(m, at(path, "gidMappings", j), f));
+      f.refuse(at(path, mount.uidMappings ? "uidMappings" : "gidMappings"), `idmapped mounts are ${UNSUPPORTED}`);
     }
+    options.forEach((option, j) => {
+      if (option === "idmap" || option === "ridmap") f.refuse(at(path, "options", j), `${quote(option)}: idmapped mounts are ${UNSUPPORTED}`);
+    });
   });
 }
 
@@ -428,6 +436,7 @@ function checkNetDevices(linux: Linux, f: Findings) {
   const entries = Object.entries(linux.netDevices);
   // runc: "unable to move network devices without a NET namespace" (the schema doesn't require one).
   if (entries.length && !findNamespace(linux, "network")) f.refuse("linux.netDevices", "needs a network namespace");
+  else if (entries.length) f.refuse("linux.netDevices", UNSUPPORTED);
   const targets = new Map<string, string>();
   for (const [hostName, device] of entries) {
     const path = at("linux", "netDevices", hostName);
@@ -445,6 +454,7 @@ function checkMiscellaneous(linux: Linux, f: Findings) {
   // runc: the CLOS id is a directory name under /sys/fs/resctrl.
   if (closID !== undefined && (closID === "." || closID === ".." || closID.includes("/")))
     f.error("linux.intelRdt.closID", `${quote(closID)} is not a valid directory name`);
+  if (linux.intelRdt) f.refuse("linux.intelRdt", UNSUPPORTED);
 
   const policy = linux.memoryPolicy;
   if (policy) {
@@ -452,6 +462,7 @@ function checkMiscellaneous(linux: Linux, f: Findings) {
     if (!policy.mode) f.error("linux.memoryPolicy.mode", "required");
     if (policy.flags?.includes("MPOL_F_STATIC_NODES") && policy.flags.includes("MPOL_F_RELATIVE_NODES"))
       f.error("linux.memoryPolicy.flags", "MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES exclude each other");
+    f.refuse("linux.memoryPolicy", UNSUPPORTED);
   }
 
   // config-linux.md: "Currently no flag values are supported" for personality.

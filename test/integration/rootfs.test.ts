@@ -5,6 +5,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { spawnSync } from "bun";
+import type { Spec } from "../../src/spec/types.ts";
 import { BIN, makeBundle, makeRoot, md, removeBundle, uniqueId } from "./lib.ts";
 
 const root = makeRoot();
@@ -117,5 +118,28 @@ describe("proc and sysfs only on an ordinary directory, never through a symlink 
       const theirs = runc(["run", "-b", bundle, uniqueId("procsym-runc")]);
       expect(theirs.stderr).toContain(`filesystem \\"${type}\\" must be mounted on ordinary directory`);
       expect(theirs.code).toBe(1);
+    });
+});
+
+describe("fields minidocker does not apply are refused by name, never silently ignored", () => {
+  const cases: Array<[string, (s: Spec) => void, string]> = [
+    ["linux.netDevices", (s) => { s.linux!.netDevices = { lo: { name: "lo2" } }; }, "linux.netDevices: not supported by minidocker"],
+    ["linux.intelRdt", (s) => { s.linux!.intelRdt = { closID: "md-test" }; }, "linux.intelRdt: not supported by minidocker"],
+    ["linux.memoryPolicy", (s) => { s.linux!.memoryPolicy = { mode: "MPOL_BIND", nodes: "0" }; }, "linux.memoryPolicy: not supported by minidocker"],
+    ["mounts[].uidMappings", (s) => {
+      s.mounts!.push({ destination: "/m", type: "bind", source: "/tmp", options: ["rbind"],
+        uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }], gidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }] });
+    }, "mounts[7].uidMappings: idmapped mounts are not supported by minidocker"],
+    ["mounts[].options idmap", (s) => { s.mounts!.push({ destination: "/m", type: "bind", source: "/tmp", options: ["rbind", "idmap"] }); },
+      `mounts[7].options[1]: \\"idmap\\": idmapped mounts are not supported by minidocker`],
+  ];
+  for (const [field, edit, message] of cases)
+    test(field, () => {
+      const bundle = bundleOf(edit, "true");
+      const id = uniqueId("unsupported");
+      const r = md(root, ["run", "-b", bundle, id]);
+      expect(r.stderr).toContain(`config.json: ${message}`);
+      expect(r.code).toBe(1);
+      expect(readdirSync(root)).not.toContain(id);
     });
 });

@@ -23,4 +23,8 @@ test("features claims what is implemented and nothing we refuse", () => {
   expect(f.linux.apparmor.enabled).toBe(false);
   expect(f.mountOptions).toContain("rro");
   expect(f.linux.namespaces).toEqual(["cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"]);
+  // refused at create (validate.ts): never claimed
+  expect([f.linux.intelRdt.enabled, f.linux.netDevices.enabled, f.linux.mountExtensions.idmap.enabled]).toEqual([false, false, false]);
+  expect(f.mountOptions).not.toContain("idmap");
+  expect(f.mountOptions).not.toContain("ridmap");
 });

@@ -102,10 +102,13 @@ function withChange(path: string, value: unknown) {
   return spec;
 }
 
-test("the full config is valid for both", () => {
+test("the full config is valid for both; create refuses only the fields minidocker does not apply", () => {
   const spec = fullConfig();
   expect(schemaErrors(spec)).toEqual([]);
-  expect(lintConfig(spec)).toEqual({ errors: [], warnings: [] });
+  const unsupported = ["linux.netDevices", "linux.intelRdt", "linux.memoryPolicy"];
+  expect(lintConfig(spec)).toEqual({ errors: [], warnings: unsupported.map((f) => `config.json: ${f}: not supported by minidocker; create refuses this`) });
+  expect(() => parseConfig(spec)).toThrow("config.json: linux.netDevices: not supported by minidocker");
+  for (const field of unsupported) delete (spec.linux as Record<string, unknown>)[field.slice("linux.".length)];
   expect(() => parseConfig(spec)).not.toThrow();
 });
 

@@ -151,7 +151,10 @@ const errorCases: Array<[string, (s: any) => void, string, ...string[]]> = [
 describe("errors: lint lists it, parseConfig throws it", () => {
   for (const [what, mutate, line, ...more] of errorCases)
     test(what, () => {
-      expect(lint(mutate)).toEqual({ errors: [line, ...more].map((l) => `config.json: ${l}`), warnings: [] });
+      const { errors, warnings } = lint(mutate);
+      expect(errors).toEqual([line, ...more].map((l) => `config.json: ${l}`));
+      // a field this runtime refuses is also named, after the errors (netDevices, memoryPolicy, …)
+      expect(warnings.filter((w) => !w.endsWith("not supported by minidocker; create refuses this"))).toEqual([]);
       const error = parseError(mutate);
       expect(error.message).toBe(`config.json: ${line}`);
       expect(line.startsWith(error.jsonPath)).toBe(true);
@@ -184,6 +187,13 @@ const refusalCases: Array<[string, (s: any) => void, string]> = [
   ["hostname without UTS namespace", (s) => { s.linux.namespaces.splice(3, 1); }, "hostname: needs a UTS namespace (linux.namespaces has none)"],
   ["netDevices without network namespace", (s) => { s.linux.namespaces.splice(1, 1); s.linux.netDevices = { eth0: {} }; }, "linux.netDevices: needs a network namespace"],
   ["no process", (s) => { delete s.process; }, "process: required to create a container"],
+  ["netDevices", (s) => { s.linux.netDevices = { eth0: { name: "e0" } }; }, "linux.netDevices: not supported by minidocker"],
+  ["intelRdt", (s) => { s.linux.intelRdt = { closID: "c1" }; }, "linux.intelRdt: not supported by minidocker"],
+  ["memoryPolicy", (s) => { s.linux.memoryPolicy = { mode: "MPOL_BIND", nodes: "0" }; }, "linux.memoryPolicy: not supported by minidocker"],
+  ["idmapped mount", (s) => {
+    s.mounts.push({ destination: "/d", source: "/s", options: ["bind"], uidMappings: [{ containerID: 0, hostID: 1, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1, size: 1 }] });
+  }, "mounts[7].uidMappings: idmapped mounts are not supported by minidocker"],
+  ["idmap option", (s) => { s.mounts.push({ destination: "/d", source: "/s", options: ["rbind", "idmap"] }); }, `mounts[7].options[1]: "idmap": idmapped mounts are not supported by minidocker`],
 ];
 
 describe("refusals: lint warns, parseConfig throws", () => {
