@@ -36,6 +36,7 @@ extern long syscall(long number, ...);
 #define NR_chroot 161
 #define NR_fchdir 81
 #define NR_dup3 292
+#define NR_pipe2 293
 #elif defined(__aarch64__)
 #define NR_read 63
 #define NR_write 64
@@ -58,6 +59,7 @@ extern long syscall(long number, ...);
 #define NR_chroot 51
 #define NR_fchdir 50
 #define NR_dup3 24
+#define NR_pipe2 59
 #else
 #error "unsupported architecture"
 #endif
@@ -117,6 +119,7 @@ struct md_spawn {
   long enter_root_fd;   /* exec: an fd of the host's "/" (see enter_container_root), or -1 */
   long cgroup_fd;       /* a cgroup2 directory to clone the first child straight into, or -1 */
   long cgroup_joined;   /* out: 1 when the clone put it there (CLONE_INTO_CGROUP) */
+  long init_is_child;   /* out: 1 when the returned child is init itself (no records follow) */
 };
 
 /* clone3(2)'s argument (Linux 5.7+ with the cgroup field). */
@@ -148,9 +151,31 @@ static void send_msg(long fd, int type, int value, const char *step) {
   syscall(NR_write, fd, &msg, sizeof msg);
 }
 
+/*
+ * Once the parent knows init's pid it reads init's JSON lines, not records: from then on (in init
+ * itself) a failure is reported as such a line, {"type":"error","step":…,"errno":N}.
+ */
+static int pid_reported;
+
+static void send_error_line(long fd, const char *step, int err) {
+  char line[160];
+  size_t n = 0;
+  const char *parts[] = { "{\"type\":\"error\",\"step\":\"", step, "\",\"errno\":" };
+  for (size_t p = 0; p < 3; p++)
+    for (size_t i = 0; parts[p][i] && n < 120; i++) line[n++] = parts[p][i]; /* steps are plain ASCII, no quotes */
+  char digits[12];
+  size_t d = 0;
+  do digits[d++] = (char)('0' + err % 10); while ((err /= 10) > 0 && d < sizeof digits);
+  while (d > 0) line[n++] = digits[--d];
+  line[n++] = '}';
+  line[n++] = '\n';
+  syscall(NR_write, fd, line, n);
+}
+
 /* Report the failed step with its errno to the parent, then die. */
 static void fail(struct md_spawn *s, const char *step, long ret) {
-  send_msg(s->sync_fd, MSG_ERROR, (int)-ret, step);
+  if (pid_reported) send_error_line(s->sync_fd, step, (int)-ret);
+  else send_msg(s->sync_fd, MSG_ERROR, (int)-ret, step);
   syscall(NR_exit_group, 1);
 }
 
@@ -245,10 +270,11 @@ static void child(struct md_spawn *s) {
     if (sc(syscall(NR_read, s->sync_fd, &ack, 1)) != 1) fail(s, "wait for id mappings", -5);
     if (ack != 'M') fail(s, "id mappings", -22);
   }
-  /* Become root of the (possibly new) user namespace: init needs it for mounts. */
+  /* Become root of the (possibly new) user namespace: init needs it for mounts. Fails (EINVAL)
+   * when the namespace maps no uid or gid 0. */
   if (s->ns_count > 0 || (s->clone_flags & CLONE_NEWUSER)) {
-    sc(syscall(NR_setresgid, 0, 0, 0));
-    sc(syscall(NR_setresuid, 0, 0, 0));
+    check(s, "become root in the user namespace: setresgid(0)", sc(syscall(NR_setresgid, 0, 0, 0)));
+    check(s, "become root in the user namespace: setresuid(0)", sc(syscall(NR_setresuid, 0, 0, 0)));
   }
 
   long rest = s->clone_flags & ~CLONE_NEWUSER;
@@ -269,17 +295,27 @@ static void child(struct md_spawn *s) {
 
   /* A new or joined pid (or time) namespace applies to children only: fork once more. */
   if (rest & (CLONE_NEWPID | CLONE_NEWTIME) || s->ns_count > 0) {
+    /* init reports failures as JSON lines, which must follow our MSG_PID record: it waits for this byte */
+    int reported[2];
+    check(s, "pipe", sc(syscall(NR_pipe2, reported, O_CLOEXEC)));
     long pid = sc(syscall(NR_clone, SIGCHLD, 0, 0, 0, 0));
     check(s, "clone init", pid);
     if (pid > 0) {
       send_msg(s->sync_fd, MSG_PID, (int)pid, "");
+      syscall(NR_write, reported[1], "p", 1);
       syscall(NR_exit_group, 0);
     }
+    syscall(NR_close, reported[1]);
+    char byte = 0;
+    /* EOF: our parent died before reporting us; the CLI sees it exit and gives up */
+    if (sc(syscall(NR_read, reported[0], &byte, 1)) != 1) syscall(NR_exit_group, 1);
+    syscall(NR_close, reported[0]);
   } else {
     /* We are the init ourselves: the death signal must not outlive `create`. */
     sc(syscall(NR_prctl, PR_SET_PDEATHSIG, 0, 0, 0, 0));
     send_msg(s->sync_fd, MSG_PID, (int)sc(syscall(NR_getpid)), "");
   }
+  pid_reported = 1;
   fail(s, "execve init", exec_init(s, exe_fd));
 }
 
@@ -294,6 +330,7 @@ static int single_clone(struct md_spawn *s) {
 }
 
 static void init_child(struct md_spawn *s) {
+  pid_reported = 1; /* the parent knows our pid from clone: it reads JSON lines from the start */
   reset_signals();
   if (s->close_fd >= 0) syscall(NR_close, s->close_fd);
   long exe_fd = s->protect_exe ? protect_binary(s) : -1;
@@ -328,11 +365,10 @@ long md_spawn(struct md_spawn *s) {
   unsigned long all = ~0UL, caller_mask;
   syscall(NR_rt_sigprocmask, SIG_SETMASK, &all, &caller_mask, 8);
   long pid;
-  if (single_clone(s)) {
+  s->init_is_child = single_clone(s);
+  if (s->init_is_child) {
     pid = clone_child(s, s->clone_flags);
     if (pid == 0) init_child(s);
-    /* init sees itself as pid 1: its host pid comes from us, on the same socket, same record */
-    if (pid > 0) send_msg(s->sync_fd, MSG_PID, (int)pid, "");
   } else {
     pid = clone_child(s, 0);
     if (pid == 0) child(s);

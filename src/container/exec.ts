@@ -15,7 +15,7 @@ import { cgroupOf, openCloneTarget, openTaskFiles } from "./cgroup.ts";
 import { Cleanup, type Context } from "./context.ts";
 import { checkConsole, NS_FLAGS, preservedFds, userFirst, writePidFile } from "./create.ts";
 import type { JoinNamespace } from "../stages/spawn.ts";
-import { launchInit, logInitWarnings } from "./launch.ts";
+import { initError, launchInit, leftError, logInitWarnings } from "./launch.ts";
 import { withContainer } from "./lifecycle.ts";
 import { compileProfile, deliverNotifyFd } from "./seccomp.ts";
 import { callerWindowSize } from "./foreground.ts";
@@ -153,14 +153,18 @@ export function execInContainer(ctx: Context, o: ExecOptions): number {
   logInitWarnings(ctx, launched.warnings);
   const movedByClone = cloneInto === undefined || launched.cgroupJoined;
   if (cg?.exists() && !(byItself && movedByClone)) cg.addProcess(launched.pid);
-  launched.channel.send({ type: "go" });
   // init answers "joined" if it joined by itself, then its end closes at its execve: return once
   // the process runs (as runc does), or fail with init's error. Not in a paused container: init
   // sits frozen until `resume`.
   const alive = () => processAlive(launched.pid);
-  for (let reply; status !== "paused" && (reply = launched.channel.recvUnlessClosed(30_000, alive)); ) {
-    if (reply.type === "error") throw new RuntimeError(String(reply.message));
-    if (reply.type !== "joined") throw new RuntimeError(`unexpected message "${reply.type}" from init`);
+  try {
+    launched.channel.send({ type: "go" });
+    for (let reply; status !== "paused" && (reply = launched.channel.recvUnlessClosed(30_000, alive)); ) {
+      if (reply.type === "error") throw initError(reply);
+      if (reply.type !== "joined") throw new RuntimeError(`unexpected message "${reply.type}" from init`);
+    }
+  } catch (e) {
+    throw leftError(launched.channel, alive, e);
   }
   sys.close(launched.channel.fd);
   if (o.pidFile) writePidFile(o.pidFile, launched.pid);

@@ -3,7 +3,8 @@
 import { readText } from "../sys/fs.ts";
 import type { InitPlan } from "../stages/protocol.ts";
 import { type SpawnRequest, spawnInit, type Spawned } from "../stages/spawn.ts";
-import { RuntimeError } from "../sys/errors.ts";
+import { RuntimeError, SysError } from "../sys/errors.ts";
+import type { Channel, Message } from "../stages/channel.ts";
 import * as sys from "../sys/linux.ts";
 import { killAndReap, processAlive, procStat } from "../state/store.ts";
 import { raiseHardRlimits } from "../linux/rlimits.ts";
@@ -52,6 +53,33 @@ export interface Launched extends Spawned {
   warnings: string[];
 }
 
+/** Errors init reported itself: nothing more to look for on the channel. */
+const reportedByInit = new WeakSet<Error>();
+
+/**
+ * An error message from init. Before Bun runs, the helper reports a failed system call in init's
+ * place as {step, errno}: the same one-line SysError it reports before init's pid is known.
+ */
+export function initError(msg: Message): RuntimeError {
+  const e = typeof msg.errno === "number" ? new SysError(String(msg.step), msg.errno) : new RuntimeError(String(msg.message));
+  reportedByInit.add(e);
+  return e;
+}
+
+/**
+ * init died or closed the channel (a send fails with EPIPE, a /proc file is gone): the error it
+ * left on the channel, if any, is the one the user needs.
+ */
+export function leftError(channel: Channel, alive: () => boolean, e: unknown): unknown {
+  if (reportedByInit.has(e as Error)) return e;
+  try {
+    const msg = channel.recvUnlessClosed(1000, alive);
+    return msg?.type === "error" ? initError(msg) : e;
+  } catch {
+    return e;
+  }
+}
+
 export function launchInit(req: Omit<SpawnRequest, "exePath" | "argv" | "env">, plan: InitPlan, h: LaunchHandlers): Launched {
   const self = selfCommand();
   const spawned = spawnInit({ ...req, ...self, env: INIT_ENV, protectExe: req.protectExe && !exeProtectionDisabled() });
@@ -71,13 +99,7 @@ export function launchInit(req: Omit<SpawnRequest, "exePath" | "argv" | "env">, 
     }
     if (plan.parentJoinsCgroup) {
       h.joinCgroup?.(pid);
-      try {
-        channel.send({ type: "joined" });
-      } catch (e) {
-        // init failed early and closed its end: its error message is what the user needs
-        const msg = channel.recv(1000, alive);
-        throw msg.type === "error" ? new RuntimeError(String(msg.message)) : e;
-      }
+      channel.send({ type: "joined" });
     }
     h.whileInitWorks?.(pid, startTime);
     for (;;) {
@@ -91,15 +113,16 @@ export function launchInit(req: Omit<SpawnRequest, "exePath" | "argv" | "env">, 
       } else if (msg.type === "ready") {
         return { ...spawned, startTime, warnings: (msg.warnings as string[]) ?? [] };
       } else if (msg.type === "error") {
-        throw new RuntimeError(String(msg.message));
+        throw initError(msg);
       } else {
         throw new RuntimeError(`unexpected message "${msg.type}" from init`);
       }
     }
   } catch (e) {
+    const reported = leftError(channel, alive, e);
     killAndReap(pid);
     sys.close(channel.fd);
-    throw e;
+    throw reported;
   } finally {
     spawned.reapHelper();
   }

@@ -123,9 +123,12 @@ export function spawnInit(req: SpawnRequest): Spawned {
     BigInt(rootFd),
     BigInt(req.cgroupFd ?? -1),
     0n, // out: cgroup_joined
+    0n, // out: init_is_child
   ]);
   const first = Number(md(spec));
-  const cgroupJoined = spec[spec.length - 1] === 1n; // the last field, cgroup_joined, is written by md_spawn
+  // written by md_spawn: the last two fields
+  const cgroupJoined = spec[spec.length - 2] === 1n;
+  const initIsChild = spec[spec.length - 1] === 1n;
   void [strings, exe, nsFds, nsTypes, offsets, argvT, envT];
   close(childEnd);
   if (rootFd >= 0) close(rootFd);
@@ -134,6 +137,8 @@ export function spawnInit(req: SpawnRequest): Spawned {
     throw new SysError("clone", -first, "init");
   }
   const channel = new Channel(parentEnd);
+  // init is our child (one clone): it reports failures as JSON lines like init's, no records follow
+  if (initIsChild) return { pid: first, channel, cgroupJoined, reapHelper: () => {} };
   const firstAlive = () => waitpid(first, WNOHANG)[0] === 0;
   try {
     for (;;) {
@@ -159,7 +164,7 @@ export function spawnInit(req: SpawnRequest): Spawned {
         // The first child exits after forking init into the new pid namespace. Waiting for that
         // here would put its exit on the critical path (ms on a busy machine): the caller reaps
         // it once init is under way.
-        let reaped = value === first;
+        let reaped = value === first; // the first child is init itself: not ours to reap
         const reapHelper = () => {
           if (reaped) return;
           reaped = true;

@@ -2,9 +2,10 @@
 // start → running → exit → stopped → delete leaves nothing; run's exit codes; kill; delete --force;
 // what the container sees (PID 1, hostname, mounts, ids, env, cwd); user and joined namespaces.
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import type { Spec } from "../../src/spec/types.ts";
-import { leftovers, makeBundle, makeRoot, md, removeBundle, uniqueId } from "./lib.ts";
+import { BIN, leftovers, makeBundle, makeRoot, md, removeBundle, uniqueId } from "./lib.ts";
 
 const root = makeRoot();
 const bundles: string[] = [];
@@ -266,5 +267,45 @@ describe("bad input leaves nothing behind", () => {
     expect(md(root, ["run", "-b", "/nonexistent", "x"]).stderr).toContain("cannot read config.json");
     expect(md(root, ["frobnicate"]).stderr).toContain("unknown command \\\"frobnicate\\\"");
     expect(md(root, ["create", "-b", bundle(), "bad/id"]).stderr).toContain("invalid container id");
+  });
+});
+
+describe("every failure of the clone helper reaches the user as its own line", () => {
+  const userns = (first: number) => (s: Spec) => {
+    s.linux!.namespaces!.push({ type: "user" });
+    s.linux!.uidMappings = [{ containerID: first, hostID: 100000, size: 65536 }];
+    s.linux!.gidMappings = [{ containerID: first, hostID: 100000, size: 65536 }];
+    s.process!.user = { uid: first, gid: first };
+  };
+  const oneError = (r: { code: number; stderr: string; stdout: string }) => {
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    const errors = r.stderr.trim().split("\n").filter((l) => l.includes("level=error"));
+    expect(errors.length).toBe(1);
+    return errors[0]!;
+  };
+
+  test("a user namespace that maps no uid/gid 0: the helper cannot become root there, and says so", () => {
+    const id = uniqueId("noroot");
+    const r = md(root, ["run", "-b", bundle(userns(1000), ["id"]), id]);
+    // before: ignored, and init failed later with an unrelated `ioctl "SIOCSIFFLAGS lo": EPERM`
+    expect(oneError(r)).toContain("become root in the user namespace: setresgid(0): EINVAL (Invalid argument)");
+    expect(leftovers(root, id)).toEqual([]);
+  });
+
+  test("init cannot be executed (a runtime binary only host root may run, in a user namespace): execve's own error", () => {
+    const dir = mkdtempSync(`${tmpdir()}/md-bin-`);
+    try {
+      copyFileSync(BIN, `${dir}/minidocker`);
+      chmodSync(`${dir}/minidocker`, 0o700); // the user namespace's root (host uid 100000) may not execute it
+      const id = uniqueId("noexec");
+      const p = Bun.spawnSync([`${dir}/minidocker`, "--root", root, "run", "-b", bundle(userns(0), ["id"]), id]);
+      const r = { code: p.exitCode, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
+      // before: the failure came after init's pid was reported, and the user saw `sendmsg "9": EPIPE`
+      expect(oneError(r)).toContain("execve init: EACCES (Permission denied)");
+      expect(leftovers(root, id)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
