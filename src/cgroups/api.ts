@@ -45,6 +45,8 @@ export interface CgroupManagerOptions {
   id: string;
   /** The cgroup mount root; tests point it at a fake tree. Default /sys/fs/cgroup. */
   root?: string;
+  /** Text of /proc/self/mountinfo: where the v1 hierarchies are mounted (tests). */
+  mountinfo?: string;
   /** Text of /proc/self/cgroup, for relative paths (tests). */
   procSelfCgroup?: string;
   /** Non-fatal notes (settings a version cannot express). Default: stderr. */

@@ -2,7 +2,9 @@
 // "/", bind of the rootfs onto itself, the config's mounts with destinations resolved INSIDE the
 // rootfs, /dev (devices, /dev/pts/ptmx, symlinks), pivot_root (or chroot), then masked and
 // read-only paths and a read-only root. Runs in init, in the container's mount namespace.
+import { cgroupV1Hierarchies, relativeToMountRoot } from "../cgroups/mounts.ts";
 import { parseProcCgroup } from "../cgroups/paths.ts";
+import { parseMountinfo } from "../sys/mountinfo.ts";
 import type { Mount } from "../spec/types.ts";
 import { RuntimeError, step, SysError } from "../sys/errors.ts";
 import { chmod, exists, fstat, mkdirp, readlink, readText, stat, symlink, tryLstat, tryStat } from "../sys/fs.ts";
@@ -83,30 +85,7 @@ export function prepareRootfs(plan: RootfsPlan) {
   }
 }
 
-/** One line of /proc/self/mountinfo, paths unescaped (`\040` → space). */
-export interface MountinfoEntry {
-  root: string;
-  mountPoint: string;
-  options: string[];      // per-mount options (ro, nosuid, …)
-  optional: string;       // shared:N master:N …
-  fstype: string;
-  superOptions: string[];
-}
-
-/** The one mountinfo parser of this module (proc(5): root, mount point, options, optional…, "-", type, source, super options). */
-export function parseMountinfo(text = readText("/proc/self/mountinfo")): MountinfoEntry[] {
-  const entries: MountinfoEntry[] = [];
-  for (const line of text.split("\n")) {
-    const f = line.split(" ");
-    const dash = f.indexOf("-");
-    if (dash < 6) continue;
-    entries.push({
-      root: unescapeMountinfo(f[3]!), mountPoint: unescapeMountinfo(f[4]!), options: f[5]!.split(","),
-      optional: f.slice(6, dash).join(" "), fstype: f[dash + 1] ?? "", superOptions: (f[dash + 3] ?? "").split(","),
-    });
-  }
-  return entries;
-}
+export { parseMountinfo, type MountinfoEntry } from "../sys/mountinfo.ts";
 
 function makeParentMountPrivate(rootfs: string) {
   let parent = "", optional = "";
@@ -354,7 +333,7 @@ function mountCgroup(rootfs: string, dest: string, flags: number, propagation: n
     } else {
       const path = h.subsystems.map((s) => own.get(s)).find((p) => p !== undefined);
       if (path === undefined) throw new RuntimeError(`cgroup "${h.subsystems.join(",")}": not in /proc/self/cgroup`);
-      const relative = relativeTo(h.root, path);
+      const relative = relativeToMountRoot(h.root, path);
       const source = relative ? `${h.mountPoint}/${relative}` : h.mountPoint;
       const bindFlags = MS.BIND | MS.REC | flags;
       sys.mount(source, dir, null, bindFlags);
@@ -367,29 +346,6 @@ function mountCgroup(rootfs: string, dest: string, flags: number, propagation: n
     }
   }
 }
-
-export interface CgroupV1Hierarchy { mountPoint: string; root: string; subsystems: string[] }
-
-/** The v1 hierarchies in a mountinfo text: subsystems are the super options naming controllers. */
-export function cgroupV1Hierarchies(mountinfo: string): CgroupV1Hierarchy[] {
-  const found: CgroupV1Hierarchy[] = [];
-  const seen = new Set<string>();
-  for (const m of parseMountinfo(mountinfo)) {
-    if (m.fstype !== "cgroup") continue;
-    const subsystems = m.superOptions.filter((o) =>
-      o.startsWith("name=") || !["rw", "ro", "nosuid", "nodev", "noexec", "relatime", "xattr", "noprefix", "clone_children", "cpuset_v2_mode"].includes(o) && !o.includes("="));
-    const key = subsystems.join(",");
-    if (seen.has(key)) continue; // the same hierarchy mounted twice: the first one, as runc
-    seen.add(key);
-    found.push({ mountPoint: m.mountPoint, root: m.root, subsystems });
-  }
-  return found;
-}
-
-const relativeTo = (root: string, path: string) =>
-  root === "/" ? path.replace(/^\/+/, "") : path.startsWith(`${root}/`) ? path.slice(root.length + 1) : path === root ? "" : path.replace(/^\/+/, "");
-
-const unescapeMountinfo = (field: string) => field.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
 
 /** pivot_root into the rootfs and detach the old root (runc's pivotRoot: no temp dir needed). */
 export function enterRootfs(plan: RootfsPlan) {

@@ -17,6 +17,8 @@ const bundle = (...a: Parameters<typeof makeBundle>) => {
   return b;
 };
 afterAll(() => {
+  // a test that failed half-way leaves its container running: never leave it (or its cgroup) behind
+  for (const id of md(root, ["list", "-q"]).stdout.split("\n").filter(Boolean)) md(root, ["delete", "--force", id]);
   for (const undo of cleanups) undo();
   rmSync(root, { recursive: true, force: true });
 });
@@ -66,7 +68,7 @@ function eventsProcess(id: string, interval = "1s") {
   const p = Bun.spawn([BIN, "--root", root, "events", "--interval", interval, id], { stdout: "pipe", stderr: "pipe" });
   return {
     async lines() {
-      const timer = setTimeout(() => p.kill(9), 20_000);
+      const timer = setTimeout(() => p.kill(9), 60_000);
       const text = await new Response(p.stdout).text();
       await p.exited;
       clearTimeout(timer);
@@ -109,7 +111,7 @@ describe.if(V1)("cgroups in real containers (v1 host)", () => {
     const id = uniqueId("fits");
     const c = createKeepingOutput(labBundle(["sh", "-c", hog], (s) => { s.linux!.resources!.memory = { limit: 256 * MiB }; }), id);
     expect(md(root, ["start", id]).code).toBe(0);
-    expect(await until(() => status(id) === "stopped")).toBe(true);
+    expect(await until(() => status(id) === "stopped", 60_000)).toBe(true); // 100M through a pipe: slow on a loaded host
     expect(c.output()).toContain("tail=0");
     expect(Number(cgroupFile("memory", id, "memory.max_usage_in_bytes"))).toBeGreaterThanOrEqual(100 * MiB);
     expect(flatKeyed(cgroupFile("memory", id, "memory.oom_control")).oom_kill).toBe(0);
@@ -120,7 +122,7 @@ describe.if(V1)("cgroups in real containers (v1 host)", () => {
     const id = uniqueId("oomstat");
     const b = labBundle(["sh", "-c", `${hog}; sleep 30`]);
     expect(md(root, ["run", "-d", "-b", b, id]).code).toBe(0);
-    expect(await until(() => flatKeyed(cgroupFile("memory", id, "memory.oom_control")).oom_kill === 1)).toBe(true);
+    expect(await until(() => flatKeyed(cgroupFile("memory", id, "memory.oom_control")).oom_kill === 1, 60_000)).toBe(true);
     const r = md(root, ["events", "--stats", id]);
     expect(r.code).toBe(0);
     const event = JSON.parse(r.stdout);
@@ -144,6 +146,29 @@ describe.if(V1)("cgroups in real containers (v1 host)", () => {
     expect(limit).toBe("67108864");
     // every hierarchy the container joined is its root inside the namespace
     for (const line of cgroupLines) if (/:(memory|pids|cpu|freezer|devices|blkio|cpuset|cpuacct):/.test(line)) expect(line).toMatch(/:\/$/);
+    expect(leftovers(root, id)).toEqual([]);
+  });
+
+  test("a stray plain directory under /sys/fs/cgroup (no hierarchy mounted) is no hierarchy: run works, nothing is made in it", () => {
+    // In a private mount namespace, so the host's /sys/fs/cgroup is never touched: a fresh tmpfs with
+    // binds of the real hierarchies and two stray directories, moved over /sys/fs/cgroup.
+    const id = uniqueId("stray");
+    const b = bundle(() => {}, ["sh", "-c", "cat /proc/self/cgroup"]);
+    const script = `
+      T=$(mktemp -d) && mount -t tmpfs -o mode=755 tmpfs "$T" || exit 99
+      for d in /sys/fs/cgroup/*; do n=\${d##*/}
+        if [ -L "$d" ]; then cp -P "$d" "$T/$n"; else mkdir "$T/$n" && mount --bind "$d" "$T/$n" || exit 99; fi
+      done
+      mkdir "$T/hugetlb" "$T/net_cls,net_prio" && mount --move "$T" /sys/fs/cgroup || exit 99
+      "$0" --root "$1" run -b "$2" "$3"; echo "rc=$?"
+      find /sys/fs/cgroup/hugetlb "/sys/fs/cgroup/net_cls,net_prio"`;
+    const p = Bun.spawnSync(["unshare", "-m", "--propagation", "private", "sh", "-c", script, BIN, root, b, id],
+      { stdin: "ignore", timeout: 30_000 });
+    const out = p.stdout.toString();
+    expect(p.stderr.toString()).toBe("");
+    expect(out).toContain(`:memory:/minidocker/${id}\n`);
+    expect(out).toEndWith("rc=0\n/sys/fs/cgroup/hugetlb\n/sys/fs/cgroup/net_cls,net_prio\n"); // still empty
+    expect(existsSync("/sys/fs/cgroup/hugetlb")).toBe(false);
     expect(leftovers(root, id)).toEqual([]);
   });
 
@@ -209,8 +234,9 @@ describe.if(V1)("cgroups in real containers (v1 host)", () => {
     await Bun.sleep(1500);
     const share = (used() - start) / 1e6 / (Date.now() - t0);
     expect(share).toBeLessThan(0.3); // 20 % allowed
-    expect(share).toBeGreaterThan(0.1);
-    expect(flatKeyed(cgroupFile("cpu", id, "cpu.stat")).nr_throttled).toBeGreaterThan(5);
+    expect(share).toBeGreaterThan(0.01); // it runs (on a loaded 2-core host it may get less than its 20 %)
+    // throttled once it used its 20 ms in a period: on a busy host that may take more periods
+    expect(await until(() => flatKeyed(cgroupFile("cpu", id, "cpu.stat")).nr_throttled > 5, 20_000)).toBe(true);
     const stats = JSON.parse(md(root, ["events", "--stats", id]).stdout).data;
     expect(stats.cpu.throttling.throttledPeriods).toBeGreaterThan(5);
     expect(md(root, ["kill", "--all", id, "KILL"]).code).toBe(0);
@@ -405,7 +431,7 @@ describe.if(V1)("cgroups in real containers (v1 host)", () => {
     const c = createKeepingOutput(labBundle(["sh", "-c", hog], (s) => { s.linux!.resources!.memory = { limit: 64 * MiB, disableOOMKiller: true }; }), id);
     expect(md(root, ["start", id]).code).toBe(0);
     const oomControl = () => flatKeyed(cgroupFile("memory", id, "memory.oom_control"));
-    expect(await until(() => oomControl().under_oom === 1 || status(id) === "stopped")).toBe(true);
+    expect(await until(() => oomControl().under_oom === 1 || status(id) === "stopped", 60_000)).toBe(true);
     expect(oomControl().oom_kill).toBe(0);
     expect(Number(cgroupFile("memory", id, "memory.failcnt"))).toBeGreaterThan(0);
     expect(c.output()).not.toContain("tail=137");

@@ -4,10 +4,11 @@ import type { CgroupManager, CgroupManagerOptions } from "../api.ts";
 import { defaultWarn } from "../api.ts";
 import { FIELD_OF_CONTROLLER, type Controller } from "../controller.ts";
 import { CgroupError, errnoOf, readCgroupFile, writeCgroupFile } from "../files.ts";
-import { DEFAULT_CGROUP_ROOT, innerCgroupPath, joinCgroupPath, parseProcCgroup } from "../paths.ts";
+import { cgroup2Mounts, cgroupV1Hierarchies, relativeToMountRoot } from "../mounts.ts";
+import { DEFAULT_CGROUP_ROOT, innerCgroupPath, joinCgroupPath, parentCgroupPath, parseProcCgroup } from "../paths.ts";
 import { isDirectory, removeCgroupTree, signalPids, subtreePids, waitFor } from "../tree.ts";
 import { emptyStats, type LinuxResources, type Stats } from "../types.ts";
-import { exists, mkdir, readDirEntries, readText, rmdir } from "../../sys/fs.ts";
+import { exists, mkdir, readText, rmdir } from "../../sys/fs.ts";
 import { blkio } from "./blkio.ts";
 import { cpu } from "./cpu.ts";
 import { cpuacct } from "./cpuacct.ts";
@@ -24,18 +25,44 @@ import { SysError } from "../../sys/errors.ts";
 export const V1_CONTROLLERS: readonly Controller[] = [cpuset, devices, memory, cpu, cpuacct, pids, blkio, hugetlb, rdma, netCls, netPrio];
 const KNOWN = new Set([...V1_CONTROLLERS.map((c) => c.name), "freezer", "perf_event", "misc"]);
 
-/** Mounted v1 hierarchies under `root`: controller → hierarchy directory name ("cpu,cpuacct" serves both). */
-export function v1Hierarchies(root: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const entry of readDirEntries(root)) {
-    if (!entry.isDirectory()) continue; // "cpu -> cpu,cpuacct" symlinks: the real directory is listed too
-    for (const name of entry.name.split(",")) if (KNOWN.has(name)) out.set(name, entry.name);
-    // runc joins these too (no controller to apply): the container's /proc/self/cgroup and its
-    // /sys/fs/cgroup/systemd bind show its own cgroup there, not the host's root.
-    if (entry.name === "systemd") out.set("name=systemd", entry.name);
-    if (entry.name === "unified" && exists(`${root}/unified/cgroup.procs`)) out.set("unified", entry.name);
+export interface V1Mount { mountPoint: string; mountRoot: string }
+
+/**
+ * The v1 hierarchies mounted directly under `root`, from mountinfo: controller → its mount
+ * ("cpu,cpuacct" serves both). runc joins "name=systemd" and a hybrid host's "unified" too (no
+ * controller to apply): the container's /proc/self/cgroup and its /sys/fs/cgroup/systemd bind
+ * then show its own cgroup there, not the host's root.
+ */
+export function v1Hierarchies(root: string, mountinfo: string): Map<string, V1Mount> {
+  const out = new Map<string, V1Mount>();
+  const underRoot = (mountPoint: string) => parentCgroupPath(mountPoint) === root;
+  for (const h of cgroupV1Hierarchies(mountinfo)) {
+    if (!underRoot(h.mountPoint)) continue;
+    for (const name of h.subsystems)
+      if (KNOWN.has(name) || name === "name=systemd") out.set(name, { mountPoint: h.mountPoint, mountRoot: h.root });
   }
+  const unified = cgroup2Mounts(mountinfo).find((m) => m.mountPoint === `${root}/unified`);
+  if (unified) out.set("unified", { mountPoint: unified.mountPoint, mountRoot: unified.root });
   return out;
+}
+
+/**
+ * mkdir -p `dir` below an existing cgroup only (its deepest existing ancestor has cgroup.procs):
+ * never a directory on the tmpfs that holds the hierarchies. `onMade` hears of each level it made.
+ */
+function mkdirInCgroup(dir: string, onMade: (made: string) => void): void {
+  const missing: string[] = [];
+  let d = dir;
+  for (; !exists(d); d = d.slice(0, d.lastIndexOf("/"))) missing.unshift(d);
+  if (missing.length && !exists(`${d}/cgroup.procs`))
+    throw new CgroupError(`mkdir "${missing[0]}": "${d}" is not a cgroup directory (no hierarchy mounted there)`);
+  for (const m of missing) {
+    try { mkdir(m); } catch (e) {
+      if (errnoOf(e) !== EEXIST) throw new CgroupError(new SysError("mkdir", errnoOf(e), m).message, "", "", { cause: e });
+      continue;
+    }
+    onMade(m);
+  }
 }
 
 const EEXIST = 17;
@@ -60,9 +87,10 @@ export class CgroupV1Manager implements CgroupManager {
       : parseProcCgroup(options.procSelfCgroup ?? readText("/proc/self/cgroup"));
     const dirs: Record<string, string> = {};
     let first = "";
-    for (const [controller, hierarchy] of v1Hierarchies(root)) {
-      const path = own ? joinCgroupPath(own.get(controller) ?? "/", inner) : inner;
-      dirs[controller] = `${root}/${hierarchy}${path}`;
+    for (const [controller, { mountPoint, mountRoot }] of v1Hierarchies(root, options.mountinfo ?? readText("/proc/self/mountinfo"))) {
+      // relative: below our own cgroup in this hierarchy, as seen through its mount (runc GetOwnCgroupPath)
+      const path = own ? joinCgroupPath("/", relativeToMountRoot(mountRoot, own.get(controller === "unified" ? "" : controller) ?? "/"), inner) : inner;
+      dirs[controller] = `${mountPoint}${path}`;
       first ||= path;
     }
     if (Object.keys(dirs).length === 0) throw new CgroupError(`no cgroup v1 hierarchy mounted under ${root}`);
@@ -85,16 +113,10 @@ export class CgroupV1Manager implements CgroupManager {
       for (const [controller, dir] of Object.entries(this.paths)) {
         if ((dirs && !dirs.includes(dir)) || made.includes(dir) || isDirectory(dir)) continue;
         // mkdir -p, remembering each level we make (and only those) for the undo
-        const missing: string[] = [];
-        for (let d = dir; !exists(d); d = d.slice(0, d.lastIndexOf("/"))) missing.unshift(d);
-        for (const d of missing) {
-          try { mkdir(d); } catch (e) {
-            if (errnoOf(e) !== EEXIST) throw new CgroupError(new SysError("mkdir", errnoOf(e), d).message, "", "", { cause: e });
-            continue;
-          }
+        mkdirInCgroup(dir, (d) => {
           made.push(d);
           if (controller === "cpuset") inheritCpuset(d, d.slice(0, d.lastIndexOf("/")));
-        }
+        });
       }
     } catch (e) {
       for (const d of made.reverse()) try { rmdir(d); } catch { /* best effort; the error below matters */ }

@@ -23,6 +23,14 @@ function fakeDir(files: Record<string, string>): string {
   for (const [name, content] of Object.entries(files)) writeFileSync(`${dir}/${name}`, content);
   return dir;
 }
+/** Hierarchy directories under `root` (each with cgroup.procs, as the kernel makes it) and the mountinfo lines mounting them. */
+function fakeV1Mounts(root: string, hierarchies: string[], mountRoot = "/"): string {
+  return hierarchies.map((h, i) => {
+    mkdirSync(`${root}/${h}`);
+    writeFileSync(`${root}/${h}/cgroup.procs`, "");
+    return `${40 + i} 30 0:${30 + i} ${mountRoot} ${root}/${h} rw,relatime - cgroup cgroup rw,${h}\n`;
+  }).join("");
+}
 const read = (dir: string, file: string) => readFileSync(`${dir}/${file}`, "utf8");
 const warnings: string[] = [];
 const context = { warn: (m: string) => warnings.push(m) };
@@ -154,16 +162,16 @@ describe("managers on a fake tree", () => {
 
   test("v1: one directory per hierarchy; a failed create removes what it made", () => {
     const root = fakeDir({});
-    for (const h of ["cpu,cpuacct", "memory", "pids"]) mkdirSync(`${root}/${h}`);
-    mkdirSync(`${root}/unified`);
-    const cg = cgroupManager({ id: "abc", root });
+    const mountinfo = fakeV1Mounts(root, ["cpu,cpuacct", "memory", "pids"]);
+    mkdirSync(`${root}/unified`); // a directory, no cgroup2 mounted there: not joined
+    const cg = cgroupManager({ id: "abc", root, mountinfo });
     expect(cg.version).toBe(1);
     expect(cg.paths).toEqual({
       cpu: `${root}/cpu,cpuacct/minidocker/abc`, cpuacct: `${root}/cpu,cpuacct/minidocker/abc`,
       memory: `${root}/memory/minidocker/abc`, pids: `${root}/pids/minidocker/abc`,
     });
     writeFileSync(`${root}/pids/minidocker`, "a file where a directory must go");
-    expect(() => cg.create()).toThrow(/mkdir ".*\/pids\/minidocker\/abc": ENOTDIR/);
+    expect(() => cg.create()).toThrow(/"\/.*\/pids\/minidocker" is not a cgroup directory/);
     expect(existsSync(`${root}/memory/minidocker`)).toBe(false);
     expect(existsSync(`${root}/cpu,cpuacct/minidocker`)).toBe(false);
     expect(() => cg.apply({ hugepageLimits: [{ pageSize: "2MB", limit: 1 }] }))
@@ -171,10 +179,37 @@ describe("managers on a fake tree", () => {
     expect(() => cg.apply({ unified: { "a.b": "1" } })).toThrow("requires cgroup v2");
   });
 
+  test("v1: hierarchies come from mountinfo: a stray directory is no hierarchy and gets nothing made in it", () => {
+    const root = fakeDir({});
+    const mountinfo = fakeV1Mounts(root, ["memory", "pids"]) +
+      `50 30 0:40 / ${root}/unified rw,relatime - cgroup2 cgroup2 rw\n` +
+      `51 30 0:41 / /elsewhere/cpu rw,relatime - cgroup cgroup rw,cpu\n`; // not under root: not ours
+    for (const stray of ["hugetlb", "net_cls,net_prio", "systemd"]) mkdirSync(`${root}/${stray}`);
+    mkdirSync(`${root}/unified`);
+    writeFileSync(`${root}/unified/cgroup.procs`, "");
+    const cg = cgroupManager({ id: "abc", root, mountinfo });
+    expect(Object.keys(cg.paths).sort()).toEqual(["memory", "pids", "unified"]);
+    cg.create();
+    expect(existsSync(`${root}/memory/minidocker/abc`)).toBe(true);
+    expect(existsSync(`${root}/hugetlb/minidocker`)).toBe(false);
+    // a hierarchy whose mount point is gone (unmounted since): refused, never made on the tmpfs
+    const gone = cgroupManager({ id: "abc", root, mountinfo: fakeV1Mounts(root, ["freezer"]) });
+    rmSync(`${root}/freezer`, { recursive: true });
+    expect(() => gone.create()).toThrow(/mkdir ".*\/freezer": ".*" is not a cgroup directory/);
+    expect(existsSync(`${root}/freezer`)).toBe(false);
+  });
+
+  test("v1: a hierarchy mounted with a non-root root (nested): relative paths are taken from the mount root", () => {
+    const root = fakeDir({});
+    const mountinfo = fakeV1Mounts(root, ["memory"], "/docker/c1");
+    const cg = cgroupManager({ id: "x", cgroupsPath: "sub/x", root, mountinfo, procSelfCgroup: "4:memory:/docker/c1\n0::/\n" });
+    expect(cg.paths).toEqual({ memory: `${root}/memory/sub/x` });
+  });
+
   test("v1: relative cgroupsPath is under our own cgroup, per hierarchy", () => {
     const root = fakeDir({});
-    for (const h of ["memory", "pids"]) mkdirSync(`${root}/${h}`);
-    const cg = cgroupManager({ id: "x", cgroupsPath: "sub/x", root, procSelfCgroup: "4:memory:/m\n3:pids:/\n0::/\n" });
+    const mountinfo = fakeV1Mounts(root, ["memory", "pids"]);
+    const cg = cgroupManager({ id: "x", cgroupsPath: "sub/x", root, mountinfo, procSelfCgroup: "4:memory:/m\n3:pids:/\n0::/\n" });
     expect(cg.paths).toEqual({ memory: `${root}/memory/m/sub/x`, pids: `${root}/pids/sub/x` });
     expect(cgroupManagerFromState(cg.paths, root).paths).toEqual(cg.paths);
   });
