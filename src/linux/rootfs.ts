@@ -199,6 +199,7 @@ function mountOne(plan: RootfsPlan, m: Mount) {
       throw new RuntimeError(`bind source "${source}": ${e instanceof SysError ? m.slice(m.lastIndexOf(": ") + 2) : m}`);
     }
     const dest = secureJoin(plan.rootfs, m.destination);
+    refuseRedirectIntoProcOrSys(plan.rootfs, m.destination, dest);
     checkProcMount(plan.rootfs, dest, source);
     createMountPoint(plan.rootfs, dest, st.isDirectory());
     withProcfd(plan.rootfs, dest, (fd) => sys.mount(source, fd, null, o.flags | MS.BIND, data || undefined));
@@ -211,6 +212,7 @@ function mountOne(plan: RootfsPlan, m: Mount) {
     return;
   }
   const dest = secureJoin(plan.rootfs, m.destination);
+  refuseRedirectIntoProcOrSys(plan.rootfs, m.destination, dest);
   if (type === "cgroup" || type === "cgroup2") {
     mkdirAllInRoot(plan.rootfs, dest);
     mountCgroup(plan.rootfs, dest, o.flags, o.propagation, plan.cgroupns);
@@ -385,22 +387,87 @@ export function finalizeRootfs(plan: RootfsPlan) {
   }
   if (plan.readonly) step("read-only root", () => sys.mount(null, "/", null, MS.BIND | MS.REMOUNT | MS.RDONLY | lockedFlags("/", plan.userns)));
   for (const path of plan.readonlyPaths) step(`readonly path "${path}"`, () => readonlyPath(path));
-  for (const path of plan.maskedPaths) step(`masked path "${path}"`, () => maskPath(path, plan.mountLabel));
+  if (plan.maskedPaths.length) step("masked paths", () => maskPaths(plan.maskedPaths, plan.mountLabel));
 }
 
 function readonlyPath(path: string) {
-  try {
-    sys.mount(path, path, null, MS.BIND | MS.REC);
-  } catch (e) {
-    if (e instanceof SysError && e.errno === 2) return; // missing: skipped, like runc
-    throw e;
-  }
-  sys.mount(null, path, null, MS.BIND | MS.REMOUNT | MS.RDONLY | MS.REC | lockedFlags(path, true));
+  const resolved = resolvedInContainer(path);
+  if (resolved === undefined) return; // missing: skipped, like runc
+  sys.mount(resolved, resolved, null, MS.BIND | MS.REC);
+  sys.mount(null, resolved, null, MS.BIND | MS.REMOUNT | MS.RDONLY | MS.REC | lockedFlags(resolved, true));
 }
 
-function maskPath(path: string, mountLabel?: string) {
-  const st = tryStat(path);
-  if (!st) return; // missing: skipped, like runc
-  if (st.isDirectory()) sys.mount("tmpfs", path, "tmpfs", MS.RDONLY, mountLabel ? `context="${mountLabel}"` : undefined);
-  else sys.mount("/dev/null", path, null, MS.BIND);
+/**
+ * Masked files get a bind of /dev/null, directories a read-only tmpfs. The /dev/null is opened
+ * once and must be the null device (char 1:3): an image or volume can make /dev/null a link to
+ * /proc/sys/kernel/core_pattern, and its bind would be a writable core_pattern (CVE-2025-31133).
+ * Each target is opened before the mount and the mount made on that fd.
+ */
+function maskPaths(paths: readonly string[], mountLabel?: string) {
+  const devNull = sys.open("/dev/null", sys.O.PATH | sys.O.CLOEXEC);
+  try {
+    const st = fstat(devNull);
+    if (!st.isCharacterDevice() || st.rdev !== DEV_NULL_RDEV)
+      throw new RuntimeError(`"/dev/null" is not the null device (char 1:3) but "${readlink(`/proc/self/fd/${devNull}`)}"; refusing to mask with it`);
+    for (const path of paths) step(`masked path "${path}"`, () => {
+      const target = openInContainer(path);
+      if (target === undefined) return; // missing: skipped, like runc
+      try {
+        const procfd = `/proc/self/fd/${target}`;
+        if (fstat(target).isDirectory()) sys.mount("tmpfs", procfd, "tmpfs", MS.RDONLY, mountLabel ? `context="${mountLabel}"` : undefined);
+        else sys.mount(`/proc/self/fd/${devNull}`, procfd, null, MS.BIND);
+      } finally {
+        sys.close(target);
+      }
+    });
+  } finally {
+    sys.close(devNull);
+  }
 }
+
+const DEV_NULL_RDEV = (1 << 8) | 3; // glibc makedev(1, 3), as FileStat encodes rdev
+
+/**
+ * An O_PATH fd of `path` resolved inside the container's root (after pivot_root), or undefined
+ * when it does not exist; refuses a path that a symlink leads into /proc or /sys.
+ */
+function openInContainer(path: string): number | undefined {
+  const rootFd = sys.open("/", sys.O.PATH | sys.O.DIRECTORY | sys.O.CLOEXEC);
+  let fd: number;
+  try {
+    fd = openat2(rootFd, path, sys.O.PATH | sys.O.CLOEXEC, RESOLVE.IN_ROOT | RESOLVE.NO_MAGICLINKS) ?? sys.open(path, sys.O.PATH | sys.O.CLOEXEC);
+  } catch (e) {
+    if (e instanceof SysError && e.errno === ENOENT) return undefined;
+    throw e;
+  } finally {
+    sys.close(rootFd);
+  }
+  try {
+    refuseRedirectIntoProcOrSys("/", path, readlink(`/proc/self/fd/${fd}`));
+  } catch (e) {
+    sys.close(fd);
+    throw e;
+  }
+  return fd;
+}
+
+/** `path` resolved inside the container's root, or undefined when it does not exist. */
+function resolvedInContainer(path: string): string | undefined {
+  const fd = openInContainer(path);
+  if (fd === undefined) return undefined;
+  try { return readlink(`/proc/self/fd/${fd}`); } finally { sys.close(fd); }
+}
+
+/**
+ * CVE-2025-52881: nothing may be mounted inside /proc or /sys through a symlink of the image
+ * (a tmpfs over /proc/sys swallows sysctl writes; a bind there can replace what the runtime
+ * writes or masks). A destination the config itself places there is the config's choice.
+ */
+function refuseRedirectIntoProcOrSys(root: string, destination: string, resolved: string) {
+  const base = root === "/" ? "" : root;
+  const lexical = `${base}/${components(destination).join("/")}`;
+  const inside = resolved === root ? "/" : resolved.slice(base.length);
+  if (resolved === lexical || (lexical === `${base}/` && resolved === root) || !/^\/(proc|sys)(\/|$)/.test(inside)) return;
+  throw new RuntimeError(`"${destination}" leads to "${inside}" through a symlink; refusing to mount inside /proc or /sys`);
+}
+

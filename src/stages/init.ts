@@ -4,11 +4,12 @@
 // Imports only sys/, linux/ and stages/ (no valibot, citty, consola): it runs at every start.
 import { runHooks } from "../linux/hooks.ts";
 import { enterRootfs, finalizeRootfs, prepareRootfs } from "../linux/rootfs.ts";
+import { writeProcFile } from "../linux/procfs.ts";
 import { applyProcess } from "../linux/process.ts";
 import { bringUp } from "../linux/network.ts";
 import { setupConsole } from "../linux/terminal.ts";
 import { RuntimeError, step } from "../sys/errors.ts";
-import { access, exists, tryStat, writeAll, writeText, X_OK } from "../sys/fs.ts";
+import { access, exists, tryStat, writeAll, X_OK } from "../sys/fs.ts";
 import { writeErr } from "../sys/stdio.ts";
 import * as sys from "../sys/linux.ts";
 import { CLONE, O } from "../sys/linux.ts";
@@ -96,9 +97,10 @@ function runPlan(plan: InitPlan, channel: Channel): never {
     if (plan.domainname !== undefined) sys.setdomainname(plan.domainname);
     for (const [key, value] of Object.entries(plan.sysctl ?? {})) {
       // sysctl(8) names: "net.ipv4.ip_forward", or with slashes when a part holds dots ("net/ipv4/conf/eth0.100/forwarding")
-      const file = `/proc/sys/${key[key.search(/[./]/)] === "/" ? key : key.replaceAll(".", "/")}`;
+      const relative = `sys/${key[key.search(/[./]/)] === "/" ? key : key.replaceAll(".", "/")}`;
+      const file = `/proc/${relative}`;
       try {
-        writeText(file, value);
+        writeProcFile(relative, value); // never through a mount on /proc/sys (CVE-2025-52881)
       } catch (e) {
         const { code, message } = e as NodeJS.ErrnoException;
         throw new RuntimeError(`linux.sysctl "${key}": write "${file}": ${code ?? message}`, { cause: e });

@@ -125,3 +125,32 @@ export function readlinkat(dirfd: number, name: string, subject = name): string 
   if (n < 0) throw new SysError("readlink", errno(), subject);
   return buf.toString("utf8", 0, n);
 }
+
+// The new mount API (Linux 5.2+): detached mounts made from a path or fd, attached by fd.
+const NR_OPEN_TREE = 428;
+const NR_MOVE_MOUNT = 429;
+const NR_FSTATFS = arm ? 44 : 138;
+export const OPEN_TREE = { CLONE: 1, CLOEXEC: 0o2000000, RECURSIVE: 0x8000 /* AT_RECURSIVE */, EMPTY_PATH: 0x1000 } as const;
+export const MOVE_MOUNT = { F_EMPTY_PATH: 0x4, T_EMPTY_PATH: 0x40 } as const;
+
+/** open_tree(dirfd, path, flags): with OPEN_TREE_CLONE, a detached copy of the mount at `path` (and nothing mounted on it). */
+export function openTree(dirfd: number, path: string, flags: number, subject = path): number {
+  const name = cstr(path);
+  const fd = syscall(NR_OPEN_TREE, dirfd, ptr(name), flags);
+  if (fd < 0) throw new SysError("open_tree", errno(), subject);
+  return fd;
+}
+
+/** move_mount(fromFd, "", toFd, "", F_EMPTY_PATH|T_EMPTY_PATH): attach a detached mount onto an open target. */
+export function moveMountOnto(fromFd: number, toFd: number, subject: string) {
+  const empty = cstr("");
+  if (syscall(NR_MOVE_MOUNT, fromFd, ptr(empty), toFd, ptr(empty), MOVE_MOUNT.F_EMPTY_PATH | MOVE_MOUNT.T_EMPTY_PATH) < 0)
+    throw new SysError("move_mount", errno(), subject);
+}
+
+/** fstatfs(fd).f_type: the filesystem's magic number (PROC_SUPER_MAGIC 0x9fa0, …). */
+export function fsMagic(fd: number, subject = String(fd)): number {
+  const buf = new BigInt64Array(15); // struct statfs: f_type first
+  if (syscall(NR_FSTATFS, fd, ptr(buf)) < 0) throw new SysError("fstatfs", errno(), subject);
+  return Number(buf[0]);
+}
