@@ -349,6 +349,37 @@ function mountCgroup(rootfs: string, dest: string, flags: number, propagation: n
   }
 }
 
+/**
+ * Bind the container's pty (an open fd) onto /dev/console, after pivot_root. The target is made
+ * here (O_CREAT|O_EXCL|O_NOFOLLOW in /dev opened without following a link) or must already be a
+ * file or device node, never a symlink: an image or volume cannot send the bind elsewhere
+ * (CVE-2025-52565). Only its own pty shows through it, whatever /dev/console was.
+ */
+export function mountConsole(pty: number) {
+  const dev = sys.open("/dev", sys.O.PATH | sys.O.DIRECTORY | sys.O.NOFOLLOW | sys.O.CLOEXEC);
+  try {
+    const flags = sys.O.PATH | sys.O.NOFOLLOW | sys.O.CLOEXEC;
+    let target: number;
+    try {
+      target = sys.openat(dev, "console", flags);
+    } catch (e) {
+      if (!(e instanceof SysError && e.errno === ENOENT)) throw e;
+      sys.close(sys.openat(dev, "console", sys.O.CREAT | sys.O.EXCL | sys.O.NOFOLLOW | sys.O.WRONLY | sys.O.CLOEXEC, 0o666));
+      target = sys.openat(dev, "console", flags);
+    }
+    try {
+      const st = fstat(target);
+      if (!st.isFile() && !st.isCharacterDevice())
+        throw new RuntimeError(`"/dev/console" is neither a file nor a device node (a symlink?); refusing to bind the console onto it`);
+      sys.mount(`/proc/self/fd/${pty}`, `/proc/self/fd/${target}`, null, MS.BIND);
+    } finally {
+      sys.close(target);
+    }
+  } finally {
+    sys.close(dev);
+  }
+}
+
 /** pivot_root into the rootfs and detach the old root (runc's pivotRoot: no temp dir needed). */
 export function enterRootfs(plan: RootfsPlan) {
   if (plan.noPivot) {

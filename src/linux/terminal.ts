@@ -1,19 +1,25 @@
 // process.terminal with a console socket: a pty allocated inside the container (its devpts),
 // the master sent to the socket with SCM_RIGHTS (runc's recvtty protocol), the slave made our
 // controlling terminal and stdio.
+import { RuntimeError } from "../sys/errors.ts";
+import { fsMagic, openPtyPeer } from "../sys/in-root.ts";
 import * as sys from "../sys/linux.ts";
 import { O } from "../sys/linux.ts";
 
+const DEVPTS_SUPER_MAGIC = 0x1cd1;
 const TIOCGPTN = 0x80045430, TIOCSPTLCK = 0x40045431, TIOCSWINSZ = 0x5414, TIOCSCTTY = 0x540e;
 
-export function setupConsole(socketFd: number, size?: { height: number; width: number }) {
+export function setupConsole(socketFd: number, size?: { height: number; width: number }, onSlave?: (slave: number) => void) {
   const master = sys.open("/dev/ptmx", O.RDWR | O.NOCTTY | O.CLOEXEC);
+  // /dev/ptmx may come from an image or a volume: it must be the devpts multiplexer (runc 1.2.8)
+  if (fsMagic(master, "/dev/ptmx") !== DEVPTS_SUPER_MAGIC) throw new RuntimeError(`"/dev/ptmx" is not on a devpts filesystem`);
   sys.ioctl(master, TIOCSPTLCK, new Int32Array([0]));
   const ptn = new Int32Array(1);
   sys.ioctl(master, TIOCGPTN, ptn);
   const slavePath = `/dev/pts/${ptn[0]}`;
   if (size) sys.ioctl(master, TIOCSWINSZ, new Uint16Array([size.height, size.width, 0, 0]));
-  const slave = sys.open(slavePath, O.RDWR | O.NOCTTY);
+  const slave = openPtyPeer(master, O.RDWR | O.NOCTTY); // by fd: /dev/pts could lead elsewhere
+  onSlave?.(slave);
   sys.sendFd(socketFd, slavePath, master);
   sys.close(master);
   sys.close(socketFd);

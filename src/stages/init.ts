@@ -3,7 +3,7 @@
 // `start`, and execve's the user's process, which thereby becomes the container's PID 1.
 // Imports only sys/, linux/ and stages/ (no valibot, citty, consola): it runs at every start.
 import { runHooks } from "../linux/hooks.ts";
-import { enterRootfs, finalizeRootfs, prepareRootfs } from "../linux/rootfs.ts";
+import { enterRootfs, finalizeRootfs, mountConsole, prepareRootfs } from "../linux/rootfs.ts";
 import { writeProcFile } from "../linux/procfs.ts";
 import { applyProcess } from "../linux/process.ts";
 import { bringUp } from "../linux/network.ts";
@@ -110,7 +110,9 @@ function runPlan(plan: InitPlan, channel: Channel): never {
   }
 
   const proc = plan.process;
-  if (proc.terminal && plan.consoleSocketFd >= 0) setupConsole(plan.consoleSocketFd, proc.consoleSize);
+  // create: the pty also covers /dev/console (runc), after the masked paths, on a target we made or checked
+  if (proc.terminal && plan.consoleSocketFd >= 0)
+    setupConsole(plan.consoleSocketFd, proc.consoleSize, plan.mode === "create" ? (slave) => step("/dev/console", () => mountConsole(slave)) : undefined);
   const executable = findExecutable(proc.args?.[0] ?? "", proc.env ?? [], proc.cwd);
   // In the cgroup before the process attributes: a v1 cpu cgroup refuses a SCHED_RR/FIFO task
   // joining it without realtime budget (EINVAL), where runc's order gives sched_setattr's EPERM.

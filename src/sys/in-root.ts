@@ -154,3 +154,13 @@ export function fsMagic(fd: number, subject = String(fd)): number {
   if (syscall(NR_FSTATFS, fd, ptr(buf)) < 0) throw new SysError("fstatfs", errno(), subject);
   return Number(buf[0]);
 }
+
+const NR_IOCTL = arm ? 29 : 16;
+const TIOCGPTPEER = 0x5441;
+
+/** ioctl(master, TIOCGPTPEER, flags): the pty's other end by fd, never by a /dev/pts/N path an image could redirect (Linux 4.13+). */
+export function openPtyPeer(master: number, flags: number): number {
+  const fd = syscall(NR_IOCTL, master, TIOCGPTPEER, flags);
+  if (fd < 0) throw new SysError("ioctl TIOCGPTPEER", errno(), String(master));
+  return fd;
+}

@@ -4,7 +4,7 @@
 // run/exec without a socket proxy the pty themselves, driven here by util-linux `script`
 // (Debian: bsdutils); errors for a terminal without a socket and a socket without a terminal.
 import { describe, expect, test, setDefaultTimeout } from "bun:test";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import type { Spec } from "../../src/spec/types.ts";
 import { BIN, leftovers, md, REPO, uniqueId } from "./lib.ts";
 import { testScope } from "./scope.ts";
@@ -226,5 +226,46 @@ describe("terminal and console socket mismatches", () => {
     expect(r.stderr).toContain(sock);
     expect(r.stderr).toContain("ENOENT");
     expect(leftovers(root, id)).toEqual([]);
+  });
+});
+
+describe("/dev/console with process.terminal (runc binds the pty there)", () => {
+  const CONSOLE = "ls -ln /dev/console | cut -c1-10; stat -c '%t:%T' /dev/console; grep -c ' /dev/console ' /proc/self/mountinfo";
+
+  /** create --console-socket + start; what recvtty saw, and create's result */
+  async function viaSocket(b: string, bin = BIN) {
+    const tty = await recvtty();
+    const id = uniqueId("console");
+    const p = Bun.spawnSync([bin, "--root", bin === BIN ? root : `${root}/runc`, "run", "-d", "--console-socket", tty.socket, "-b", b, id], { stdin: "ignore" });
+    if (bin === BIN) track(id);
+    const created = { code: p.exitCode, stderr: p.stderr.toString() };
+    const output = created.code === 0 ? await tty.output : { text: "", code: -1 };
+    if (bin !== BIN) Bun.spawnSync([bin, "--root", `${root}/runc`, "delete", "-f", id]);
+    return { created, output };
+  }
+
+  test("the pty is bound onto /dev/console: the same device, mode and mount as under runc 1.1.5", async () => {
+    const b = bundle((s) => { withTerminal()(s); s.linux!.cgroupsPath = undefined; }, ["sh", "-c", CONSOLE]);
+    const ours = await viaSocket(b);
+    expect(ours.created.stderr).toBe("");
+    expect(ours.output.text).toBe("crw--w----\n88:0\n1\n"); // 136:0 in hex
+    const theirs = await viaSocket(b, "runc");
+    expect(theirs.output.text).toBe(ours.output.text);
+  });
+
+  test("CVE-2025-52565: a /dev/console the image links to /proc/sys/kernel/core_pattern is refused, nothing bound there", async () => {
+    const b = bundle((s) => {
+      withTerminal()(s);
+      const dev = s.mounts!.findIndex((m) => m.destination === "/dev");
+      s.mounts![dev] = { destination: "/dev", type: "bind", source: `${scratch}/devdir-${process.pid}`, options: ["rbind"] };
+    }, ["sh", "-c", "grep core_pattern /proc/self/mountinfo"]);
+    const dev = `${scratch}/devdir-${process.pid}`;
+    for (const d of ["pts", "shm", "mqueue"]) mkdirSync(`${dev}/${d}`, { recursive: true });
+    symlinkSync("pts/ptmx", `${dev}/ptmx`);
+    expect(Bun.spawnSync(["mknod", "-m", "666", `${dev}/null`, "c", "1", "3"]).exitCode).toBe(0);
+    symlinkSync("/proc/sys/kernel/core_pattern", `${dev}/console`);
+    const ours = await viaSocket(b);
+    expect(ours.created.stderr).toContain(`/dev/console: \\"/dev/console\\" is neither a file nor a device node`);
+    expect(ours.created.code).toBe(1);
   });
 });
