@@ -113,13 +113,22 @@ export class LayerWriter implements TarSink {
       this.dirTimes.push([[], e.atime ?? e.mtime, e.mtime]);
       return;
     }
-    this.upper.add(path);
+    this.addUpper(parts);
     const dirFd = this.openDir(parts.slice(0, -1), e.path);
     let keepDir = false;
     try {
       keepDir = this.make(dirFd, base, path, e);
     } finally {
       if (!keepDir) closeFd(dirFd);
+    }
+  }
+
+  /** `parts` and its parents belong to this layer: an opaque whiteout of an ancestor keeps them. */
+  private addUpper(parts: string[]) {
+    for (let i = parts.length; i > 0; i--) {
+      const path = parts.slice(0, i).join("/");
+      if (this.upper.has(path)) return;
+      this.upper.add(path);
     }
   }
 

@@ -149,6 +149,34 @@ describe.skipIf(toolsMissing)("same tree and config as umoci 0.4.7", () => {
 });
 
 // ---------------------------------------------------------------------------------------------
+// Layer semantics that need no umoci
+
+describe("layers", () => {
+  test("an opaque whiteout after this layer's files in a subdirectory it has no entry for keeps them", () => {
+    const layout = fresh("layout");
+    makeOciLayout(layout, [
+      { tar: makeTar([{ path: "o/", mode: 0o755 }, { path: "o/sub/", mode: 0o755 }, { path: "o/sub/old", data: "old" }, { path: "o/lower", data: "l" }]) },
+      { tar: makeTar([{ path: "o/sub/new", data: "new" }, { path: "o/.wh..wh..opq" }]) },
+    ]);
+    const b = fresh("b");
+    expect(unpack(`oci:${layout}`, b).code).toBe(0);
+    expect(readdirSync(`${b}/rootfs/o`)).toEqual(["sub"]);
+    expect(readdirSync(`${b}/rootfs/o/sub`)).toEqual(["new"]);
+  });
+
+  test("a file replacing one with hard links: the other links keep the old content", () => {
+    const layout = fresh("layout");
+    makeOciLayout(layout, [
+      { tar: makeTar([{ path: "a", data: "old" }, { path: "b", type: "hardlink", link: "a" }]) },
+      { tar: makeTar([{ path: "a", data: "new" }]) },
+    ]);
+    const b = fresh("b");
+    expect(unpack(`oci:${layout}`, b).code).toBe(0);
+    expect([readFileSync(`${b}/rootfs/a`, "utf8"), readFileSync(`${b}/rootfs/b`, "utf8")]).toEqual(["new", "old"]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
 // Config details that need no umoci
 
 describe("config.json", () => {
