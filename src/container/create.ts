@@ -175,6 +175,9 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
   const seccomp = compileProfile(ctx, spec);
   const rootfsPath = canonicalRootfs(bundle, spec.root?.path ?? "rootfs");
   refuseSysctlsOfOurNamespaces(spec);
+  // runc refuses it (specconv): without pivot_root the host's mounts stay beneath the container's root
+  if (opts.noPivot && /^r?private$/.test(spec.linux?.rootfsPropagation ?? ""))
+    throw new ConfigError("linux.rootfsPropagation", `${JSON.stringify(spec.linux!.rootfsPropagation)} is not safe without pivot_root (--no-pivot)`);
 
   using cleanup = new Cleanup((m) => ctx.log.warn(m));
   ctx.store.createDir(id);

@@ -380,9 +380,36 @@ export function mountConsole(pty: number) {
   }
 }
 
+/**
+ * --no-pivot: chroot leaves the old root's mounts in our mount namespace, and the kernel lets a
+ * nested user namespace mount a fresh procfs or sysfs whenever a full, uncovered one is there
+ * (mount_too_revealing). So every full proc and sysfs mount outside the rootfs goes first:
+ * unmounted (as a slave, so nothing propagates to the host), or covered by a tmpfs where that
+ * is refused — runc's msMoveRoot.
+ */
+function hideHostProcAndSys(rootfs: string) {
+  const hostMounts = parseMountinfo().filter((m) =>
+    m.root === "/" && (m.fstype === "proc" || m.fstype === "sysfs") && m.mountPoint !== rootfs && !m.mountPoint.startsWith(`${rootfs}/`));
+  for (const { mountPoint } of hostMounts) {
+    try {
+      sys.mount(null, mountPoint, null, MS.SLAVE | MS.REC);
+    } catch (e) {
+      if (e instanceof SysError && e.errno === ENOENT) continue; // under one already unmounted
+      throw e;
+    }
+    try {
+      sys.umount2(mountPoint, 2 /* MNT_DETACH */);
+    } catch (e) {
+      if (!(e instanceof SysError && (e.errno === 22 /* EINVAL */ || e.errno === 1 /* EPERM */))) throw e;
+      sys.mount("tmpfs", mountPoint, "tmpfs", 0);
+    }
+  }
+}
+
 /** pivot_root into the rootfs and detach the old root (runc's pivotRoot: no temp dir needed). */
 export function enterRootfs(plan: RootfsPlan) {
   if (plan.noPivot) {
+    step("hide the host's proc and sysfs", () => hideHostProcAndSys(plan.rootfs));
     step("move rootfs to /", () => {
       sys.chdir(plan.rootfs);
       sys.mount(plan.rootfs, "/", null, MS.MOVE);

@@ -143,3 +143,33 @@ describe("fields minidocker does not apply are refused by name, never silently i
       expect(readdirSync(root)).not.toContain(id);
     });
 });
+
+describe("--no-pivot keeps the host's proc and sysfs out of reach (runc's msMoveRoot)", () => {
+  // a nested user namespace may mount procfs only while a full, uncovered one is visible (mount_too_revealing)
+  const probe = `unshare -mrpf sh -c "mount -t proc none /proc && echo PROC-MOUNTED"; grep -c ' /proc ' /proc/self/mountinfo`;
+  const withUnshareCaps = (s: Spec) => {
+    const caps = s.process!.capabilities!;
+    for (const set of ["bounding", "effective", "permitted"] as const) caps[set] = [...caps[set]!, "CAP_SETUID", "CAP_SETGID", "CAP_SETFCAP"];
+  };
+
+  test("a nested user namespace cannot mount a fresh procfs; the container's own /proc is there", () => {
+    const bundle = bundleOf(withUnshareCaps, probe);
+    const ours = md(root, ["run", "--no-pivot", "-b", bundle, uniqueId("nopivot")]);
+    expect(ours.stderr).toContain("mount: permission denied");
+    expect(ours.stdout).toBe("1\n");
+    expect(ours.code).toBe(0);
+    const theirs = runc(["run", "--no-pivot", "-b", bundle, uniqueId("nopivot-runc")]);
+    expect(theirs.stdout).toBe(ours.stdout);
+    expect(theirs.stderr).toBe(ours.stderr);
+  });
+
+  test("rootfsPropagation [r]private with --no-pivot is refused, as runc", () => {
+    for (const propagation of ["private", "rprivate"]) {
+      const bundle = bundleOf((s) => { s.linux!.rootfsPropagation = propagation; }, "true");
+      const ours = md(root, ["run", "--no-pivot", "-b", bundle, uniqueId("nopivot-prop")]);
+      expect(ours.stderr).toContain(`linux.rootfsPropagation: \\"${propagation}\\" is not safe without pivot_root`);
+      expect(ours.code).toBe(1);
+      expect(runc(["run", "--no-pivot", "-b", bundle, uniqueId("nopivot-prop-runc")]).stderr).toContain("rootfsPropagation of [r]private is not safe without pivot_root");
+    }
+  });
+});
