@@ -120,20 +120,26 @@ export function makeOciLayout(dir: string, layers: LayerSpec[], config: ImageCon
   }));
 }
 
-/** A `docker save` archive (legacy layout: manifest.json, <digest>.json, <n>/layer.tar). */
-export function makeDockerArchive(file: string, work: string, layers: Uint8Array[], config: ImageConfigInput = {}, repoTag = "test/img:v1") {
+/**
+ * A `docker save` archive: legacy layout (manifest.json, <digest>.json, <n>/layer.tar), or
+ * Docker 25's (`blobs`: config and layers under blobs/sha256/, named by digest).
+ */
+export function makeDockerArchive(file: string, work: string, layers: Uint8Array[], config: ImageConfigInput = {}, repoTag = "test/img:v1",
+  { blobs = false } = {}) {
   mkdirSync(work, { recursive: true });
   const image = {
     created: "2024-01-02T03:04:05Z", architecture: process.arch === "arm64" ? "arm64" : "amd64", os: "linux",
     config, rootfs: { type: "layers", diff_ids: layers.map(sha256) },
   };
   const cfg = enc.encode(JSON.stringify(image));
-  const cfgName = `${sha256(cfg).slice(7)}.json`;
+  mkdirSync(`${work}/blobs/sha256`, { recursive: true });
+  const cfgName = blobs ? `blobs/sha256/${sha256(cfg).slice(7)}` : `${sha256(cfg).slice(7)}.json`;
   writeFileSync(`${work}/${cfgName}`, cfg);
   const names = layers.map((l, i) => {
-    mkdirSync(`${work}/l${i}`, { recursive: true });
-    writeFileSync(`${work}/l${i}/layer.tar`, l);
-    return `l${i}/layer.tar`;
+    const name = blobs ? `blobs/sha256/${sha256(l).slice(7)}` : `l${i}/layer.tar`;
+    mkdirSync(`${work}/${name.slice(0, name.lastIndexOf("/"))}`, { recursive: true });
+    writeFileSync(`${work}/${name}`, l);
+    return name;
   });
   writeFileSync(`${work}/manifest.json`, JSON.stringify([{ Config: cfgName, RepoTags: [repoTag], Layers: names }]));
   tarDir(work, file);

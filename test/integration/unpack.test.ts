@@ -164,6 +164,20 @@ describe("layers", () => {
     expect(readdirSync(`${b}/rootfs/o/sub`)).toEqual(["new"]);
   });
 
+  test("memory stays bounded: a 256 MiB layer unpacks in under 160 MiB of RSS", () => {
+    const layout = fresh("layout");
+    const gib = new Uint8Array(256 << 20);
+    makeOciLayout(layout, [{ tar: makeTar([{ path: "huge", data: gib }]), compression: "zstd" }], { Cmd: ["sh"] });
+    const b = fresh("b");
+    const p = spawnSync(["/usr/bin/time", "-f", "%M", BIN, "--root", stateRoot, "unpack", `oci:${layout}`, b], { stderr: "pipe" });
+    expect(p.exitCode).toBe(0);
+    const rssMiB = Number(p.stderr.toString().trim().split("\n").at(-1)) / 1024;
+    console.log(`unpack of a 256 MiB layer: peak RSS ${rssMiB.toFixed(0)} MiB`);
+    expect(rssMiB).toBeLessThan(160);
+    expect(statSync(`${b}/rootfs/huge`).size).toBe(256 << 20);
+    rmSync(b, { recursive: true }); rmSync(layout, { recursive: true });
+  }, 120_000);
+
   test("a file replacing one with hard links: the other links keep the old content", () => {
     const layout = fresh("layout");
     makeOciLayout(layout, [
@@ -369,6 +383,52 @@ describe("sources", () => {
     const r = md(stateRoot, ["unpack", "--platform", "linux/s390x", `oci:${layout}`, fresh("b")]);
     expect(r.stderr).toContain("image is for linux/");
     expect(r.code).toBe(1);
+  });
+
+  test("docker-archive in Docker 25's layout (blobs/sha256/…)", () => {
+    const archive = `${fresh("da")}.tar`;
+    makeDockerArchive(archive, fresh("dw"), [makeTar([{ path: "f", data: "one" }]), makeTar([{ path: "g", data: "two" }])], { Cmd: ["sh"] }, "app:v25", { blobs: true });
+    const b = fresh("b");
+    expect(unpack(`docker-archive:${archive}:app:v25`, b)).toMatchObject({ code: 0, stderr: "" });
+    expect(readdirSync(`${b}/rootfs`).sort()).toEqual(["f", "g"]);
+  });
+
+  test("a multi-platform index: --platform chooses, the default is this host's, a missing one is one error line", () => {
+    const layout = fresh("layout");
+    const host = process.arch === "arm64" ? "arm64" : "amd64", other = host === "arm64" ? "amd64" : "arm64";
+    // two single-image layouts merged into one index of an index
+    const blobs = new Map<string, Uint8Array>();
+    const manifests = [host, other].map((arch) => {
+      const dir = fresh("part");
+      makeOciLayout(dir, [{ tar: makeTar([{ path: `for-${arch}`, data: arch }]) }], { Cmd: ["sh"] });
+      for (const f of readdirSync(`${dir}/blobs/sha256`)) blobs.set(f, readFileSync(`${dir}/blobs/sha256/${f}`));
+      const d = JSON.parse(readFileSync(`${dir}/index.json`, "utf8")).manifests[0];
+      const manifest = JSON.parse(readFileSync(`${dir}/blobs/sha256/${d.digest.slice(7)}`, "utf8"));
+      const cfg = JSON.parse(readFileSync(`${dir}/blobs/sha256/${manifest.config.digest.slice(7)}`, "utf8"));
+      cfg.architecture = arch;
+      const cfgBytes = Buffer.from(JSON.stringify(cfg));
+      blobs.set(sha256(cfgBytes).slice(7), cfgBytes);
+      manifest.config = { ...manifest.config, digest: sha256(cfgBytes), size: cfgBytes.length };
+      const mBytes = Buffer.from(JSON.stringify(manifest));
+      blobs.set(sha256(mBytes).slice(7), mBytes);
+      return { mediaType: manifest.mediaType, digest: sha256(mBytes), size: mBytes.length, platform: { os: "linux", architecture: arch } };
+    });
+    const inner = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests }));
+    blobs.set(sha256(inner).slice(7), inner);
+    mkdirSync(`${layout}/blobs/sha256`, { recursive: true });
+    for (const [name, data] of blobs) writeFileSync(`${layout}/blobs/sha256/${name}`, data);
+    writeFileSync(`${layout}/oci-layout`, JSON.stringify({ imageLayoutVersion: "1.0.0" }));
+    writeFileSync(`${layout}/index.json`, JSON.stringify({ schemaVersion: 2, manifests: [{
+      mediaType: "application/vnd.oci.image.index.v1+json", digest: sha256(inner), size: inner.length,
+      annotations: { "org.opencontainers.image.ref.name": "multi" } }] }));
+    const mine = fresh("b"), theirs = fresh("b");
+    expect(unpack(`oci:${layout}:multi`, mine)).toMatchObject({ code: 0, stderr: "" });
+    expect(readdirSync(`${mine}/rootfs`)).toEqual([`for-${host}`]);
+    expect(unpack(`oci:${layout}:multi`, theirs, ["--platform", `linux/${other}`])).toMatchObject({ code: 0, stderr: "" });
+    expect(readdirSync(`${theirs}/rootfs`)).toEqual([`for-${other}`]);
+    const r = unpack(`oci:${layout}:multi`, fresh("b"), ["--platform", "linux/riscv64"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`no image for platform linux/riscv64 (offered: linux/${host}, linux/${other}); choose one with --platform`);
   });
 
   test("docker-archive: layer not matching its diff_id is refused; REPO:TAG picks the image", () => {
