@@ -4,16 +4,17 @@ import { chmod, exists, readlink, readText, realpath, rename, tryStat, unlink, w
 import { resolvePath } from "../sys/path.ts";
 import { runHooks } from "../linux/hooks.ts";
 import { checkLsm } from "../linux/lsm.ts";
-import type { RootfsPlan } from "../linux/rootfs.ts";
+import { bindSourceStat, type RootfsPlan } from "../linux/rootfs.ts";
+import { openTree, OPEN_TREE } from "../sys/in-root.ts";
 import { isBind, parseMountOptions } from "../linux/mount-options.ts";
 import { parseConfig, parseJson } from "../spec/parse.ts";
 import { at, normalizeSysctlName, sysctlNamespace } from "../spec/validate.ts";
 import type { LinuxNamespace, Mount, Spec } from "../spec/types.ts";
 import { hookState, killAndReap, type StoredState, validateId } from "../state/store.ts";
 import type { InitPlan } from "../stages/protocol.ts";
-import { ConfigError, during, RuntimeError } from "../sys/errors.ts";
+import { ConfigError, during, RuntimeError, step } from "../sys/errors.ts";
 import * as sys from "../sys/linux.ts";
-import { CLONE, O } from "../sys/linux.ts";
+import { CLONE, MS, O } from "../sys/linux.ts";
 import { Cleanup, type Context } from "./context.ts";
 import { launchInit, logInitWarnings } from "./launch.ts";
 import type { JoinNamespace } from "../stages/spawn.ts";
@@ -150,6 +151,31 @@ function refuseSysctlsOfOurNamespaces(spec: Spec) {
   }
 }
 
+/**
+ * Detached copies (open_tree OPEN_TREE_CLONE, recursive for rbind) of the bind sources at
+ * `indices`, made here as the host's root before init is in its user namespace, where the
+ * container's root may be refused the path (a 0700 directory of the host's root): runc 1.1
+ * opens them before the user namespace too. init attaches them with move_mount.
+ */
+function openSourceTrees(mounts: readonly Mount[], indices: readonly number[]): number[] {
+  const fds: number[] = [];
+  try {
+    for (const i of indices) {
+      const m = mounts[i]!;
+      const recursive = (parseMountOptions(m.options).flags & MS.REC) !== 0;
+      step(`mounts[${i}] bind on "${m.destination}"`, () => {
+        bindSourceStat(m.source ?? ""); // the same message as without a user namespace
+        fds.push(openTree(AT_FDCWD, m.source ?? "", OPEN_TREE.CLONE | OPEN_TREE.CLOEXEC | (recursive ? OPEN_TREE.RECURSIVE : 0)));
+      });
+    }
+    return fds;
+  } catch (e) {
+    for (const fd of fds) sys.close(fd);
+    throw e;
+  }
+}
+const AT_FDCWD = -100;
+
 /** A relative bind source is taken in the bundle, not the caller's cwd (runc's createLibcontainerMount). */
 function withBindSourceInBundle(bundle: string, m: Mount): Mount {
   if (m.source === undefined || m.source.startsWith("/") || !isBind(m.type, parseMountOptions(m.options))) return m;
@@ -215,16 +241,19 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
     owner: "", annotations: spec.annotations, initStartTime: "", cgroupPath: cgroup.path, cgroupPaths: { ...cgroup.paths }, spec,
   };
 
+  const mounts = (spec.mounts ?? []).map((m) => withBindSourceInBundle(bundle, m));
   const rootfs: RootfsPlan = {
     rootfs: rootfsPath,
     readonly: spec.root?.readonly ?? false,
     propagation: spec.linux?.rootfsPropagation,
-    mounts: (spec.mounts ?? []).map((m) => withBindSourceInBundle(bundle, m)),
+    mounts,
     devices: (spec.linux?.devices ?? []) as RootfsPlan["devices"],
     maskedPaths: spec.linux?.maskedPaths ?? [],
     readonlyPaths: spec.linux?.readonlyPaths ?? [],
     noPivot: opts.noPivot ?? false,
     userns,
+    // in a user namespace init's root may not reach a bind source: the parent opens them (below)
+    sourceTrees: userns ? mounts.flatMap((m, i) => (isBind(m.type, parseMountOptions(m.options)) ? [i] : [])) : [],
     cgroupns: namespaces.some((n) => n.type === "cgroup"),
     mountLabel: spec.linux?.mountLabel,
   };
@@ -272,7 +301,7 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
       plan.parentJoinsCgroup = cloneInto !== undefined && !spawned.cgroupJoined; // clone3 refused: by pid
       const taskFds = openTaskFiles(cgroup);
       plan.cgroupTaskFds = taskFds.length;
-      return taskFds;
+      return [...taskFds, ...openSourceTrees(mounts, rootfs.sourceTrees)]; // sent with the plan, then closed
     },
     joinCgroup: (pid) => cgroup.addProcess(pid),
     whileInitWorks: (_pid, startTime) => {

@@ -10,7 +10,7 @@ import { RuntimeError, step, SysError } from "../sys/errors.ts";
 import { chmod, exists, fstat, mkdirp, readlink, readText, stat, symlink, tryLstat, tryStat } from "../sys/fs.ts";
 import * as sys from "../sys/linux.ts";
 import { MS } from "../sys/linux.ts";
-import { mkdirat, openat2, RESOLVE, symlinkat, unlinkat } from "../sys/in-root.ts";
+import { mkdirat, moveMountOnto, openat2, RESOLVE, symlinkat, unlinkat } from "../sys/in-root.ts";
 import { isBind, parseMountOptions } from "./mount-options.ts";
 import { createDevices, type DeviceSpec } from "./devices.ts";
 
@@ -24,6 +24,11 @@ export interface RootfsPlan {
   readonlyPaths: string[];
   noPivot: boolean;
   userns: boolean;
+  /**
+   * Indices of the bind mounts whose source the parent opened with open_tree(OPEN_TREE_CLONE)
+   * before the user namespace: their fds follow the plan, in this order (see prepareRootfs).
+   */
+  sourceTrees: number[];
   cgroupns: boolean;
   mountLabel?: string;
 }
@@ -55,8 +60,11 @@ const PROPAGATION_FLAGS: Record<string, number> = {
   shared: MS.SHARED, rshared: MS.SHARED | MS.REC, unbindable: MS.UNBINDABLE, runbindable: MS.UNBINDABLE | MS.REC,
 };
 
-/** Mount everything into the rootfs, before pivot_root. */
-export function prepareRootfs(plan: RootfsPlan) {
+/**
+ * Mount everything into the rootfs, before pivot_root. `sourceTrees`: mount index → fd of a
+ * detached copy of its bind source, made by the parent (closed here).
+ */
+export function prepareRootfs(plan: RootfsPlan, sourceTrees: ReadonlyMap<number, number> = new Map()) {
   const rootProp = plan.propagation ? PROPAGATION_FLAGS[plan.propagation]! : MS.SLAVE | MS.REC;
   step("make / " + (plan.propagation ?? "rslave"), () => sys.mount(null, "/", null, rootProp));
   // A shared parent would make pivot_root fail and propagate the rootfs bind to the host (runc).
@@ -65,7 +73,12 @@ export function prepareRootfs(plan: RootfsPlan) {
   step(`bind rootfs "${plan.rootfs}"`, () => sys.mount(plan.rootfs, plan.rootfs, "bind", MS.BIND | MS.REC));
   let devIsBind = false;
   for (const [i, m] of plan.mounts.entries()) {
-    step(`mounts[${i}] ${m.type ?? "bind"} on "${m.destination}"`, () => mountOne(plan, m));
+    const tree = sourceTrees.get(i);
+    try {
+      step(`mounts[${i}] ${m.type ?? "bind"} on "${m.destination}"`, () => mountOne(plan, m, tree));
+    } finally {
+      if (tree !== undefined) sys.close(tree);
+    }
     if (m.destination.replace(/\/+$/, "") === "/dev" && isBind(m.type, parseMountOptions(m.options))) devIsBind = true;
   }
   if (!devIsBind) {
@@ -115,7 +128,7 @@ function devSymlinks(dev: number) {
  * since the resolution cannot carry the mount outside the rootfs (runc's utils.WithProcfd).
  * Where the kernel has openat2, the open itself resolves inside `root` (RESOLVE_IN_ROOT).
  */
-export function withProcfd(root: string, path: string, fn: (procfd: string) => void) {
+export function withProcfd(root: string, path: string, fn: (procfd: string, fd: number) => void) {
   const fd = openInRoot(root, path);
   try {
     const procfd = `/proc/self/fd/${fd}`;
@@ -123,7 +136,7 @@ export function withProcfd(root: string, path: string, fn: (procfd: string) => v
     if (real !== path || fstat(fd).isSymbolicLink())
       throw new RuntimeError(`possibly malicious path detected: "${path}" is "${real}"; refusing to mount on it`);
     try {
-      fn(procfd);
+      fn(procfd, fd);
     } catch (e) {
       // name the destination, not "/proc/self/fd/8"
       throw e instanceof SysError && e.subject === procfd ? new SysError(e.call, e.errno, path) : e;
@@ -186,23 +199,21 @@ const notADirectory = (e: unknown, path: string, name: string) =>
     ? new RuntimeError(`"${path}": component "${name}" is not a directory (a symlink swapped in?); refusing to create it`, { cause: e })
     : e;
 
-function mountOne(plan: RootfsPlan, m: Mount) {
+function mountOne(plan: RootfsPlan, m: Mount, sourceTree?: number) {
   const o = parseMountOptions(m.options);
   const type = m.type ?? (isBind(m.type, o) ? "bind" : "none");
   const data = (type !== "proc" && type !== "sysfs" && type !== "mqueue" && plan.mountLabel)
     ? [o.data, `context="${plan.mountLabel}"`].filter(Boolean).join(",") : o.data;
   if (isBind(m.type, o)) {
     const source = m.source ?? "";
-    let st;
-    try { st = stat(source); } catch (e) {
-      const m = (e as Error).message; // stat "…": ENOENT (No such file or directory): the path is said once
-      throw new RuntimeError(`bind source "${source}": ${e instanceof SysError ? m.slice(m.lastIndexOf(": ") + 2) : m}`);
-    }
+    const st = sourceTree !== undefined ? fstat(sourceTree) : bindSourceStat(source);
     const dest = secureJoin(plan.rootfs, m.destination);
     refuseRedirectIntoProcOrSys(plan.rootfs, m.destination, dest);
     checkProcMount(plan.rootfs, dest, source);
     createMountPoint(plan.rootfs, dest, st.isDirectory());
-    withProcfd(plan.rootfs, dest, (fd) => sys.mount(source, fd, null, o.flags | MS.BIND, data || undefined));
+    // A copy the parent made before the user namespace: our root there may not reach the source (runc 1.1 mountFds)
+    if (sourceTree !== undefined) withProcfd(plan.rootfs, dest, (_, fd) => moveMountOnto(sourceTree, fd, dest));
+    else withProcfd(plan.rootfs, dest, (fd) => sys.mount(source, fd, null, o.flags | MS.BIND, data || undefined));
     applyPropagation(plan.rootfs, dest, o.propagation);
     // A bind ignores every other flag: remount to apply ro, nosuid, … (keeping locked ones in a userns).
     if (o.flags & ~(MS.BIND | MS.REC | MS.REMOUNT))
@@ -253,6 +264,16 @@ const components = (path: string) =>
   path.split("/").reduce<string[]>((out, part) => (part === ".." ? out.slice(0, -1) : part && part !== "." ? [...out, part] : out), []);
 const parentOf = (path: string) => `/${components(path).slice(0, -1).join("/")}`;
 const lastComponent = (path: string) => components(path).at(-1) ?? "";
+
+/** stat of a bind source, its error naming the path once: `bind source "/x": ENOENT (…)`. */
+export function bindSourceStat(source: string) {
+  try {
+    return stat(source);
+  } catch (e) {
+    const m = (e as Error).message; // stat "…": ENOENT (No such file or directory): the path is said once
+    throw new RuntimeError(`bind source "${source}": ${e instanceof SysError ? m.slice(m.lastIndexOf(": ") + 2) : m}`);
+  }
+}
 
 const isDev = (destination: string) => destination.replace(/\/+$/, "") === "/dev";
 

@@ -59,6 +59,7 @@ function runPlan(plan: InitPlan, channel: Channel): never {
   // namespace must come after (made earlier, it would be rooted at the CLI's cgroup);
   // unshare(CLONE_NEWCGROUP) is per thread, and the execve comes from this one.
   const taskFds = Array.from({ length: plan.cgroupTaskFds }, () => channel.takeFd());
+  const sourceTreeFds = Array.from({ length: plan.rootfs?.sourceTrees.length ?? 0 }, () => channel.takeFd());
   const joinByTaskFds = () => {
     for (const fd of taskFds) {
       step("cgroup: join (v1 tasks)", () => writeAll(fd, "0"));
@@ -83,7 +84,7 @@ function runPlan(plan: InitPlan, channel: Channel): never {
     const rootfs = plan.rootfs!;
     if (plan.loopbackUp) bringUp("lo"); // runc: setupNetwork, before the rootfs
     // Not waiting for "joined" here: a cgroup mount binds the v1 cgroups, which we joined above.
-    prepareRootfs(rootfs);
+    prepareRootfs(rootfs, new Map(rootfs.sourceTrees.map((i) => [i, sourceTreeFds.shift()!])));
     if (plan.runtimeHooks) {
       awaitJoined(); // hooks see the container's cgroup
       channel.send({ type: "hooks" });

@@ -2,7 +2,7 @@
 // rootfsPropagation, bundles reached through symlinks, proc/sysfs destinations, --no-pivot.
 // Needs root (and busybox-static).
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { spawnSync } from "bun";
 import type { Spec } from "../../src/spec/types.ts";
@@ -171,5 +171,36 @@ describe("--no-pivot keeps the host's proc and sysfs out of reach (runc's msMove
       expect(ours.code).toBe(1);
       expect(runc(["run", "--no-pivot", "-b", bundle, uniqueId("nopivot-prop-runc")]).stderr).toContain("rootfsPropagation of [r]private is not safe without pivot_root");
     }
+  });
+});
+
+describe("user namespace: bind sources the container's root cannot reach (opened before it, as runc)", () => {
+  test("a 0700 host-root directory (bind and rbind) and a file inside it are mounted; the container sees them unmapped", () => {
+    const secret = mkdtempSync(`${tmpdir()}/md-secret-`);
+    bundles.push(secret);
+    mkdirSync(`${secret}/dir`);
+    writeFileSync(`${secret}/dir/file`, "host only\n");
+    chmodSync(secret, 0o700); // host uid 100000 (the container's root) cannot even look inside
+    const bundle = bundleOf((s) => {
+      s.linux!.namespaces!.push({ type: "user" });
+      s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      s.mounts!.push(
+        { destination: "/bound", type: "bind", source: `${secret}/dir`, options: ["bind", "ro"] },
+        { destination: "/rbound", type: "bind", source: secret, options: ["rbind"] },
+        { destination: "/file", type: "bind", source: `${secret}/dir/file`, options: ["bind"] },
+      );
+    }, "stat -c '%n %u %F' /bound /rbound /file; grep -E ' /(bound|rbound|file) ' /proc/self/mountinfo | cut -d' ' -f5,6 | sed 's/,.*//'");
+    // the mount points exist: the image belongs to the host's root too
+    mkdirSync(`${bundle}/rootfs/bound`);
+    mkdirSync(`${bundle}/rootfs/rbound`);
+    writeFileSync(`${bundle}/rootfs/file`, "");
+    const expected = "/bound 65534 directory\n/rbound 65534 directory\n/file 65534 regular file\n/bound ro\n/rbound rw\n/file rw\n";
+    const ours = md(root, ["run", "-b", bundle, uniqueId("userns-src")]);
+    expect(ours.stderr).toBe("");
+    expect(ours.stdout).toBe(expected);
+    const theirs = runc(["run", "-b", bundle, uniqueId("userns-src-runc")]);
+    expect(theirs.stderr).toBe("");
+    expect(theirs.stdout).toBe(expected);
   });
 });
