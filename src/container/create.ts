@@ -5,10 +5,10 @@ import { resolvePath } from "../sys/path.ts";
 import { runHooks } from "../linux/hooks.ts";
 import { checkLsm } from "../linux/lsm.ts";
 import { bindSourceStat, type RootfsPlan } from "../linux/rootfs.ts";
-import { openTree, OPEN_TREE } from "../sys/in-root.ts";
+import { idmapMount, openTree, OPEN_TREE } from "../sys/in-root.ts";
 import { isBind, parseMountOptions } from "../linux/mount-options.ts";
 import { parseConfig, parseJson } from "../spec/parse.ts";
-import { at, normalizeSysctlName, sysctlNamespace } from "../spec/validate.ts";
+import { at, isIdmapped, normalizeSysctlName, sysctlNamespace } from "../spec/validate.ts";
 import type { LinuxNamespace, Mount, Spec } from "../spec/types.ts";
 import { hookState, killAndReap, type StoredState, validateId } from "../state/store.ts";
 import type { InitPlan } from "../stages/protocol.ts";
@@ -157,21 +157,29 @@ function refuseSysctlsOfOurNamespaces(spec: Spec) {
  * container's root may be refused the path (a 0700 directory of the host's root): runc 1.1
  * opens them before the user namespace too. init attaches them with move_mount.
  */
-function openSourceTrees(mounts: readonly Mount[], indices: readonly number[]): number[] {
+function openSourceTrees(mounts: readonly Mount[], indices: readonly number[], usernsPath: string): number[] {
   const fds: number[] = [];
+  let usernsFd = -1;
   try {
     for (const i of indices) {
       const m = mounts[i]!;
-      const recursive = (parseMountOptions(m.options).flags & MS.REC) !== 0;
+      const o = parseMountOptions(m.options);
       step(`mounts[${i}] bind on "${m.destination}"`, () => {
         bindSourceStat(m.source ?? ""); // the same message as without a user namespace
-        fds.push(openTree(AT_FDCWD, m.source ?? "", OPEN_TREE.CLONE | OPEN_TREE.CLOEXEC | (recursive ? OPEN_TREE.RECURSIVE : 0)));
+        const tree = openTree(AT_FDCWD, m.source ?? "", OPEN_TREE.CLONE | OPEN_TREE.CLOEXEC | (o.flags & MS.REC ? OPEN_TREE.RECURSIVE : 0));
+        fds.push(tree);
+        if (!isIdmapped(m)) return;
+        // validation allows only the container's own mappings: its user namespace is the mapping
+        if (usernsFd < 0) usernsFd = sys.open(usernsPath, O.RDONLY | O.CLOEXEC);
+        idmapMount(tree, usernsFd, o.idmap === "ridmap", m.source ?? "");
       });
     }
     return fds;
   } catch (e) {
     for (const fd of fds) sys.close(fd);
     throw e;
+  } finally {
+    if (usernsFd >= 0) sys.close(usernsFd);
   }
 }
 const AT_FDCWD = -100;
@@ -301,7 +309,9 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
       plan.parentJoinsCgroup = cloneInto !== undefined && !spawned.cgroupJoined; // clone3 refused: by pid
       const taskFds = openTaskFiles(cgroup);
       plan.cgroupTaskFds = taskFds.length;
-      return [...taskFds, ...openSourceTrees(mounts, rootfs.sourceTrees)]; // sent with the plan, then closed
+      // idmapped mounts: through the container's user namespace, joined or init's new one
+      const usernsPath = namespaces.find((n) => n.type === "user")?.path ?? `/proc/${pid}/ns/user`;
+      return [...taskFds, ...openSourceTrees(mounts, rootfs.sourceTrees, usernsPath)]; // sent with the plan, then closed
     },
     joinCgroup: (pid) => cgroup.addProcess(pid),
     whileInitWorks: (_pid, startTime) => {

@@ -44,10 +44,13 @@ export interface MountOptions {
   attrSet: number;
   attrClear: number;
   data: string;
+  /** "ridmap": the idmapping reaches every submount of an rbind */
+  idmap?: "idmap" | "ridmap";
 }
 
 export function parseMountOptions(options: readonly string[] = []): MountOptions {
   let flags = 0, attrSet = 0, attrClear = 0;
+  let idmap: MountOptions["idmap"];
   const propagation: number[] = [];
   const data: string[] = [];
   for (const opt of options) {
@@ -72,13 +75,14 @@ export function parseMountOptions(options: readonly string[] = []): MountOptions
       attrSet = (attrSet & ~ATIME_MASK) | atime;
       continue;
     }
-    if (opt === "tmpcopyup" || opt.startsWith("idmap") || opt === "ridmap") continue; // handled elsewhere / unsupported extensions
+    if (opt === "idmap" || opt === "ridmap") { idmap = opt; continue; } // MOUNT_ATTR_IDMAP, made by the parent (create.ts)
+    if (opt === "tmpcopyup") continue; // crun's extension, not implemented (dropped, as before)
     data.push(opt);
   }
-  return { flags, propagation, attrSet, attrClear, data: data.join(",") };
+  return { flags, propagation, attrSet, attrClear, data: data.join(","), idmap };
 }
 
 export const isBind = (type: string | undefined, o: MountOptions) => type === "bind" || (o.flags & MS.BIND) !== 0;
 
 /** Every option parseMountOptions understands (for `features`). */
-export const KNOWN_MOUNT_OPTIONS = [...Object.keys(FLAGS), ...Object.keys(PROPAGATION), ...Object.keys(RECURSIVE), ...Object.keys(RECURSIVE_ATIME)].sort();
+export const KNOWN_MOUNT_OPTIONS = [...Object.keys(FLAGS), ...Object.keys(PROPAGATION), ...Object.keys(RECURSIVE), ...Object.keys(RECURSIVE_ATIME), "idmap", "ridmap"].sort();

@@ -26,8 +26,8 @@ export function features() {
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: false },
-      mountExtensions: { idmap: { enabled: false } },
-      netDevices: { enabled: false }, // refused at create, as intelRdt, memoryPolicy and idmapped mounts
+      mountExtensions: { idmap: { enabled: true } }, // through the container's own user namespace (validate.ts)
+      netDevices: { enabled: false }, // refused at create, as intelRdt and memoryPolicy
     },
     annotations: { "org.opencontainers.runtime-spec.features.minidocker.seccomp-builtin": "true" },
   };

@@ -55,7 +55,7 @@ export const SPEC_CHECKS: ReadonlyArray<[string, Check]> = [
   // runc refuses a config without a process at create (the spec needs one only at start).
   ["process", (spec, f) => (spec.process ? checkProcess(spec.process, "process", f) : f.refuse("process", "required to create a container"))],
   ["hostname", (spec, f) => checkUts(spec, f)],
-  ["mounts", (spec, f) => checkMounts(spec.mounts ?? [], f)],
+  ["mounts", (spec, f) => checkMounts(spec.mounts ?? [], spec.linux, f)],
   ["hooks", (spec, f) => spec.hooks && checkHooks(spec.hooks, f)],
   ["linux", (spec, f) => checkLinux(spec.linux ?? {}, f)],
   ["platforms", (spec, f) => checkOtherPlatforms(spec, f)],
@@ -171,7 +171,7 @@ const RECURSIVE_ATTRIBUTE = /^r(ro|rw|nosuid|suid|nodev|dev|noexec|exec|noatime|
 // (`features` leaves them out).
 const UNSUPPORTED = "not supported by minidocker";
 
-function checkMounts(mounts: Mount[], f: Findings) {
+function checkMounts(mounts: Mount[], linux: Linux | undefined, f: Findings) {
   mounts.forEach((mount, i) => {
     const path = at("mounts", i);
     const options = mount.options ?? [];
@@ -197,12 +197,31 @@ function checkMounts(mounts: Mount[], f: Findings) {
         f.error(at(path, "source"), `${quote(mount.source)}: an idmapped mount needs an absolute source`);
       mount.uidMappings?.forEach((m, j) => checkIdMapping(m, at(path, "uidMappings", j), f));
       mount.gidMappings?.forEach((m, j) => checkIdMapping(m, at(path, "gidMappings", j), f));
-      f.refuse(at(path, mount.uidMappings ? "uidMappings" : "gidMappings"), `idmapped mounts are ${UNSUPPORTED}`);
     }
     options.forEach((option, j) => {
-      if (option === "idmap" || option === "ridmap") f.refuse(at(path, "options", j), `${quote(option)}: idmapped mounts are ${UNSUPPORTED}`);
+      if ((option === "idmap" || option === "ridmap") && !options.includes("bind") && !options.includes("rbind") && mount.type !== "bind")
+        f.error(at(path, "options", j), `${quote(option)} needs a bind mount ("bind" or "rbind")`);
     });
+    if (isIdmapped(mount)) checkIdmappedMount(mount, path, linux, f);
   });
+}
+
+export const isIdmapped = (mount: Mount) =>
+  !!(mount.uidMappings || mount.gidMappings || mount.options?.some((o) => o === "idmap" || o === "ridmap"));
+
+/**
+ * minidocker maps a mount through the container's own user namespace (mount_setattr
+ * MOUNT_ATTR_IDMAP with its fd); runc also makes a namespace for other mappings: refused here.
+ */
+function checkIdmappedMount(mount: Mount, path: string, linux: Linux | undefined, f: Findings) {
+  const user = findNamespace(linux, "user");
+  const field = mount.uidMappings ? at(path, "uidMappings") : mount.gidMappings ? at(path, "gidMappings") : at(path, "options");
+  if (!user) return f.refuse(field, `an idmapped mount needs the container's user namespace (linux.namespaces has none): other mappings are ${UNSUPPORTED}`);
+  if (!mount.uidMappings && !mount.gidMappings) return; // the container's own mappings
+  const same = (a: IdMapping[] | undefined, b: IdMapping[] | undefined) =>
+    JSON.stringify((a ?? []).map((m) => [m.containerID, m.hostID, m.size])) === JSON.stringify((b ?? []).map((m) => [m.containerID, m.hostID, m.size]));
+  if (user.path || !same(mount.uidMappings, linux?.uidMappings) || !same(mount.gidMappings, linux?.gidMappings))
+    f.refuse(field, `only the container's own mappings (linux.uidMappings/gidMappings) are supported for idmapped mounts; others are ${UNSUPPORTED}`);
 }
 
 const HOOK_NAMES = ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"] as const;

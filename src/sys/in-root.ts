@@ -164,3 +164,14 @@ export function openPtyPeer(master: number, flags: number): number {
   if (fd < 0) throw new SysError("ioctl TIOCGPTPEER", errno(), String(master));
   return fd;
 }
+
+export const MOUNT_ATTR_IDMAP = 0x100000;
+const AT_EMPTY_PATH = 0x1000;
+
+/** mount_setattr(fd, "", AT_EMPTY_PATH [| AT_RECURSIVE], {attr_set: MOUNT_ATTR_IDMAP, userns_fd}): an idmapped mount (a detached one). */
+export function idmapMount(treeFd: number, usernsFd: number, recursive: boolean, subject: string) {
+  const attr = new BigUint64Array([BigInt(MOUNT_ATTR_IDMAP), 0n, 0n, BigInt(usernsFd)]); // struct mount_attr
+  const empty = cstr("");
+  if (syscall(NR.mount_setattr, treeFd, ptr(empty), AT_EMPTY_PATH | (recursive ? OPEN_TREE.RECURSIVE : 0), ptr(attr), 32) < 0)
+    throw new SysError("mount_setattr MOUNT_ATTR_IDMAP", errno(), subject);
+}

@@ -2,7 +2,7 @@
 // rootfsPropagation, bundles reached through symlinks, proc/sysfs destinations, --no-pivot.
 // Needs root (and busybox-static).
 import { afterAll, describe, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { spawnSync } from "bun";
 import type { Spec } from "../../src/spec/types.ts";
@@ -129,9 +129,15 @@ describe("fields minidocker does not apply are refused by name, never silently i
     ["mounts[].uidMappings", (s) => {
       s.mounts!.push({ destination: "/m", type: "bind", source: "/tmp", options: ["rbind"],
         uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }], gidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }] });
-    }, "mounts[7].uidMappings: idmapped mounts are not supported by minidocker"],
+    }, "mounts[7].uidMappings: an idmapped mount needs the container's user namespace (linux.namespaces has none): other mappings are not supported by minidocker"],
+    ["mounts[].uidMappings other than the container's", (s) => {
+      s.linux!.namespaces!.push({ type: "user" });
+      s.linux!.uidMappings = s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      s.mounts!.push({ destination: "/m", type: "bind", source: "/tmp", options: ["rbind"],
+        uidMappings: [{ containerID: 0, hostID: 200000, size: 65536 }], gidMappings: [{ containerID: 0, hostID: 200000, size: 65536 }] });
+    }, "mounts[7].uidMappings: only the container's own mappings (linux.uidMappings/gidMappings) are supported for idmapped mounts; others are not supported by minidocker"],
     ["mounts[].options idmap", (s) => { s.mounts!.push({ destination: "/m", type: "bind", source: "/tmp", options: ["rbind", "idmap"] }); },
-      `mounts[7].options[1]: \\"idmap\\": idmapped mounts are not supported by minidocker`],
+      "mounts[7].options: an idmapped mount needs the container's user namespace (linux.namespaces has none): other mappings are not supported by minidocker"],
   ];
   for (const [field, edit, message] of cases)
     test(field, () => {
@@ -202,5 +208,32 @@ describe("user namespace: bind sources the container's root cannot reach (opened
     const theirs = runc(["run", "-b", bundle, uniqueId("userns-src-runc")]);
     expect(theirs.stderr).toBe("");
     expect(theirs.stdout).toBe(expected);
+  });
+});
+
+describe("idmapped mounts (mount_setattr MOUNT_ATTR_IDMAP) through the container's user namespace", () => {
+  test("idmap: files of the host's root are the container's root's, writes land as the host's root; a plain bind shows them unmapped", () => {
+    const dir = mkdtempSync(`${tmpdir()}/md-idmap-`);
+    bundles.push(dir);
+    chmodSync(dir, 0o755);
+    mkdirSync(`${dir}/sub`);
+    writeFileSync(`${dir}/f`, "host\n");
+    const mapping = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    const bundle = bundleOf((s) => {
+      s.linux!.namespaces!.push({ type: "user" });
+      s.linux!.uidMappings = mapping;
+      s.linux!.gidMappings = mapping;
+      s.mounts!.push(
+        { destination: "/idm", type: "bind", source: dir, options: ["rbind", "idmap"] },
+        { destination: "/explicit", type: "bind", source: dir, options: ["bind"], uidMappings: mapping, gidMappings: mapping },
+        { destination: "/plain", type: "bind", source: dir, options: ["rbind"] },
+      );
+    }, "stat -c '%n %u:%g' /idm/f /explicit/f /plain/f; echo new > /idm/made && echo wrote; " +
+      "grep -E ' /(idm|explicit|plain) ' /proc/self/mountinfo | cut -d' ' -f5,6 | sed 's/rw,relatime,\\?//'");
+    for (const d of ["idm", "explicit", "plain"]) mkdirSync(`${bundle}/rootfs/${d}`);
+    const ours = md(root, ["run", "-b", bundle, uniqueId("idmap")]);
+    expect(ours.stderr).toBe("");
+    expect(ours.stdout).toBe("/idm/f 0:0\n/explicit/f 0:0\n/plain/f 65534:65534\nwrote\n/idm idmapped\n/explicit idmapped\n/plain \n");
+    expect(statSync(`${dir}/made`).uid).toBe(0);
   });
 });

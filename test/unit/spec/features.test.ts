@@ -24,7 +24,9 @@ test("features claims what is implemented and nothing we refuse", () => {
   expect(f.mountOptions).toContain("rro");
   expect(f.linux.namespaces).toEqual(["cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"]);
   // refused at create (validate.ts): never claimed
-  expect([f.linux.intelRdt.enabled, f.linux.netDevices.enabled, f.linux.mountExtensions.idmap.enabled]).toEqual([false, false, false]);
-  expect(f.mountOptions).not.toContain("idmap");
-  expect(f.mountOptions).not.toContain("ridmap");
+  expect([f.linux.intelRdt.enabled, f.linux.netDevices.enabled]).toEqual([false, false]);
+  // idmapped mounts through the container's user namespace (rootfs.test.ts sees them from inside)
+  expect(f.linux.mountExtensions.idmap.enabled).toBe(true);
+  expect(f.mountOptions).toContain("idmap");
+  expect(f.mountOptions).toContain("ridmap");
 });

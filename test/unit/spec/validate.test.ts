@@ -192,8 +192,14 @@ const refusalCases: Array<[string, (s: any) => void, string]> = [
   ["memoryPolicy", (s) => { s.linux.memoryPolicy = { mode: "MPOL_BIND", nodes: "0" }; }, "linux.memoryPolicy: not supported by minidocker"],
   ["idmapped mount", (s) => {
     s.mounts.push({ destination: "/d", source: "/s", options: ["bind"], uidMappings: [{ containerID: 0, hostID: 1, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1, size: 1 }] });
-  }, "mounts[7].uidMappings: idmapped mounts are not supported by minidocker"],
-  ["idmap option", (s) => { s.mounts.push({ destination: "/d", source: "/s", options: ["rbind", "idmap"] }); }, `mounts[7].options[1]: "idmap": idmapped mounts are not supported by minidocker`],
+  }, "mounts[7].uidMappings: an idmapped mount needs the container's user namespace (linux.namespaces has none): other mappings are not supported by minidocker"],
+  ["idmap option", (s) => { s.mounts.push({ destination: "/d", source: "/s", options: ["rbind", "idmap"] }); },
+    "mounts[7].options: an idmapped mount needs the container's user namespace (linux.namespaces has none): other mappings are not supported by minidocker"],
+  ["idmapped mount with other mappings", (s) => {
+    s.linux.namespaces.push({ type: "user" });
+    s.linux.uidMappings = s.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    s.mounts.push({ destination: "/d", source: "/s", options: ["bind"], uidMappings: [{ containerID: 0, hostID: 1, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1, size: 1 }] });
+  }, "mounts[7].uidMappings: only the container's own mappings (linux.uidMappings/gidMappings) are supported for idmapped mounts; others are not supported by minidocker"],
 ];
 
 describe("refusals: lint warns, parseConfig throws", () => {
@@ -216,6 +222,18 @@ describe("portability: lint warns, parseConfig accepts silently", () => {
       expect(parsed.warnings).toEqual([]);
       expect(parsed.spec.linux?.rootfsPropagation).toBe(propagation);
     });
+});
+
+test("idmapped mounts through the container's own user namespace are accepted (option, or the same mappings)", () => {
+  const mapping = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  const spec = config((s) => {
+    s.linux.namespaces.push({ type: "user" });
+    s.linux.uidMappings = s.linux.gidMappings = mapping;
+    s.mounts.push({ destination: "/a", source: "/s", options: ["rbind", "ridmap"] },
+      { destination: "/b", source: "/s", options: ["bind"], uidMappings: mapping, gidMappings: mapping });
+  });
+  expect(lintConfig(spec)).toEqual({ errors: [], warnings: [] });
+  expect(parseConfig(spec).warnings).toEqual([]);
 });
 
 describe("lint", () => {
