@@ -7,6 +7,7 @@ export default {
   meta: { name: "exec", description: "run a new process inside a running container" },
   operands: { usage: "<container-id> <command> [command options]", min: 1 },
   passThrough: true,
+  failure: { prefix: "exec failed: ", exitCode: 255 },
   args: {
     process: { type: "string", alias: "p", description: "process.json with the process to run" },
     tty: { type: "boolean", alias: "t", description: "allocate a pseudo-TTY" },

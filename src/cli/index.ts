@@ -23,6 +23,11 @@ export interface Command {
   operands?: { usage: string; min: number; max?: number };
   /** Flags end at the container id; the rest is the process's (runc's SkipArgReorder: exec, ps). */
   passThrough?: boolean;
+  /**
+   * How a failure once the command runs is reported (usage errors stay exit 1): runc's exec says
+   * `exec failed: …` and exits 255, which a script can tell from the process's own exit status.
+   */
+  failure?: { prefix: string; exitCode: number };
   run(ctx: Context, inv: Invocation): number | Promise<number>;
 }
 
@@ -236,6 +241,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const ctx = makeContext(global, log);
   log.debug(`minidocker ${pkg.version} (root ${global.root}): ${[command, ...rest].join(" ")}`);
+  let failure: Command["failure"];
   try {
     const cmd = (await entry[1]()).default;
     const { flagTokens, positionals } = splitArgs(rest, cmd.args, cmd.passThrough === true);
@@ -246,13 +252,15 @@ export async function main(argv: string[]): Promise<number> {
     }
     const flags = parseFlags(command, flagTokens, cmd.args);
     checkOperands(command, positionals.length, cmd.operands ?? ONE_ID);
+    failure = cmd.failure;
     return await cmd.run(ctx, { flags, positionals, flagTokens });
   } catch (e) {
     const err = e as Error;
-    log.error(err?.message ?? String(e));
-    if (global.log) writeErr(`minidocker: ${err?.message ?? String(e)}\n`);
+    const message = `${failure?.prefix ?? ""}${err?.message ?? String(e)}`;
+    log.error(message);
+    if (global.log) writeErr(`minidocker: ${message}\n`);
     if (global.debug && err?.stack) writeErr(`${err.stack}\n`);
-    return 1;
+    return failure?.exitCode ?? 1;
   }
 }
 

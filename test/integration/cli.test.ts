@@ -330,7 +330,8 @@ describe("error wording engines match on", () => {
     const missing = uniqueId("missing");
     for (const args of [["state"], ["start"], ["kill"], ["delete"], ["pause"], ["resume"], ["ps"], ["exec", "--"]]) {
       const r = md(root, [...args, missing, ...(args[0] === "exec" ? ["true"] : [])]);
-      expect({ args, code: r.code, stderr: r.stderr }).toMatchObject({ args, code: 1 });
+      // runc's exec: every runtime failure is 255, so a script tells it from the process's own 1
+      expect({ args, code: r.code, stderr: r.stderr }).toMatchObject({ args, code: args[0] === "exec" ? 255 : 1 });
       expect(r.stderr).toContain(`container ${missing} does not exist`);
     }
 
@@ -344,10 +345,43 @@ describe("error wording engines match on", () => {
     expect(await until(() => state(id).status === "stopped")).toBe(true);
     for (const args of [["kill", id], ["kill", id, "KILL"], ["exec", id, "true"]]) {
       const r = md(root, args);
-      expect({ args, code: r.code }).toEqual({ args, code: 1 });
+      expect({ args, code: r.code }).toEqual({ args, code: args[0] === "exec" ? 255 : 1 });
       expect(r.stderr).toContain("container not running");
     }
     expect(md(root, ["delete", id]).code).toBe(0);
+  });
+});
+
+describe("exit status of a failed exec, run and create (runc 1.1.5's)", () => {
+  test("exec: 255 and `exec failed: …` for every runtime-side failure; 1 for usage errors; the process's own status otherwise", () => {
+    const id = track(uniqueId("exec255"));
+    const b = bundle(() => {}, ["sleep", "1000"]);
+    expect(md(root, ["run", "-d", "-b", b, id]).code).toBe(0);
+    for (const args of [[id, "nope"], [id, "/etc/passwd"], ["--cwd", "/nonexist", id, "pwd"], ["missing-id", "true"],
+      [id], ["--process", "/nonexist.json", id], ["-d", id, "nope"], ["-t", "-d", id, "true"]]) {
+      const r = md(root, ["exec", ...args]);
+      expect({ args, code: r.code }).toEqual({ args, code: 255 });
+      expect(r.stderr).toContain("exec failed: ");
+    }
+    // usage errors, before anything runs, are 1 (runc too); the process's own statuses pass through
+    expect(md(root, ["exec"]).code).toBe(1);
+    expect(md(root, ["exec", "--bogus", id, "true"]).code).toBe(1);
+    expect(md(root, ["exec", id, "sh", "-c", "exit 1"])).toEqual({ code: 1, stdout: "", stderr: "" });
+    expect(md(root, ["exec", id, "sh", "-c", "exit 255"])).toEqual({ code: 255, stdout: "", stderr: "" });
+    expect(state(id).status).toBe("running");
+  });
+
+  test("run and create: 1 for a failure to start (runc: 1, not 255); run returns the process's status", () => {
+    for (const [args, expected] of [[["nope"], "not found"], [["/etc/passwd"], "permission denied"]] as const) {
+      for (const command of ["run", "create"]) {
+        const id = uniqueId("run1");
+        const r = md(root, [command, "-b", bundle(() => {}, [...args]), id]);
+        expect({ command, args, code: r.code }).toEqual({ command, args, code: 1 });
+        expect(r.stderr).toContain(expected);
+        expect(leftovers(root, id)).toEqual([]);
+      }
+    }
+    expect(md(root, ["run", "-b", bundle(() => {}, ["sh", "-c", "exit 7"]), track(uniqueId("run7"))]).code).toBe(7);
   });
 });
 

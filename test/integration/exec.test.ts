@@ -101,18 +101,18 @@ describe("exit codes", () => {
     expect(md(root, ["exec", web, "sh", "-c", "kill -9 $$"]).code).toBe(137);
   });
 
-  test("a missing executable: error naming it, exit 1 (not 127 from a shell)", () => {
+  test("a missing executable: error naming it, exit 255 as runc (not 127 from a shell, nor the process's own 1)", () => {
     const r = md(root, ["exec", web, "no-such-program"]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(255);
     expect(r.stderr).toContain("no-such-program");
     expect(r.stderr).toContain("not found");
   });
 
-  test("an execve failure after set-up (no valid format): exec, even -d, fails with it, exit 1", () => {
+  test("an execve failure after set-up (no valid format): exec, even -d, fails with it, exit 255", () => {
     writeFileSync(`${state(web).rootfs}/not-a-program`, "garbage\n", { mode: 0o755 });
     for (const detach of [[], ["-d"]]) {
       const r = md(root, ["exec", ...detach, web, "/not-a-program"]);
-      expect(r.code).toBe(1);
+      expect(r.code).toBe(255);
       expect(r.stderr).toContain("ENOEXEC (Exec format error)");
     }
   });
@@ -131,13 +131,13 @@ describe("refusals", () => {
     expect(md(root, ["start", id]).code).toBe(0);
     for (let i = 0; i < 100 && state(id).status !== "stopped"; i++) Bun.sleepSync(20);
     const r = md(root, ["exec", id, "true"]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(255);
     expect(r.stderr).toContain("container not running");
   });
 
   test("a container that does not exist", () => {
     const r = md(root, ["exec", "nope-not-here", "true"]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(255);
     expect(r.stderr).toContain("nope-not-here");
   });
 
@@ -145,7 +145,7 @@ describe("refusals", () => {
     const id = runDetached();
     expect(md(root, ["pause", id]).code).toBe(0);
     const refused = md(root, ["exec", id, "true"]);
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(255);
     expect(refused.stderr).toContain("paused");
     const p = Bun.spawn([BIN, "--root", root, "exec", "--ignore-paused", id, "sh", "-c", "echo ran; exit 4"], { stdout: "pipe", stderr: "pipe" });
     await Bun.sleep(300);
@@ -158,13 +158,13 @@ describe("refusals", () => {
 
   test("-t -d without --console-socket: clear error, nothing started", () => {
     const r = md(root, ["exec", "-t", "-d", web, "true"]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(255);
     expect(r.stderr).toContain("cannot allocate tty if minidocker will detach without setting console socket");
   });
 
   test("no command and no --process: usage error", () => {
     const r = md(root, ["exec", web]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(255);
     expect(r.stderr).toContain("arguments");
   });
 });
@@ -189,14 +189,14 @@ describe("flags", () => {
 
   test("a user that is not a number: error naming it", () => {
     const r = md(root, ["exec", "-u", "no-such-user", web, "true"]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(255);
     expect(r.stderr).toContain("no-such-user");
   });
 
   test("--cwd", () => {
     expect(md(root, ["exec", "--cwd", "/tmp", web, "pwd"]).stdout).toBe("/tmp\n");
     const bad = md(root, ["exec", "--cwd", "/no/such/dir", web, "pwd"]);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(255);
     expect(bad.stderr).toContain("/no/such/dir");
   });
 
@@ -247,15 +247,15 @@ describe("--process FILE", () => {
     const file = `${scratch}/bad-process.json`;
     writeFileSync(file, JSON.stringify({ args: ["true"], cwd: "/", user: { uid: "root", gid: 0 } }));
     const r = md(root, ["exec", "--process", file, web]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(255);
     expect(r.stderr).toContain("process.json");
     expect(r.stderr).toContain("user.uid");
     writeFileSync(file, "{ not json");
     const r2 = md(root, ["exec", "-p", file, web]);
-    expect(r2.code).toBe(1);
+    expect(r2.code).toBe(255);
     expect(r2.stderr).toContain("process.json");
     const r3 = md(root, ["exec", "-p", `${scratch}/missing.json`, web]);
-    expect(r3.code).toBe(1);
+    expect(r3.code).toBe(255);
     expect(r3.stderr).toContain("missing.json");
     expect(state(web).status).toBe("running");
     expect(md(root, ["exec", web, "true"]).code).toBe(0);
@@ -270,7 +270,7 @@ describe("bad input leaves nothing behind", () => {
       .filter((pid) => { try { return readFileSync(`/proc/${pid}/comm`, "utf8") !== "sleep\n"; } catch { return false; } });
     const before = processes();
     const r = md(root, ["exec", "-t", "-d", "--console-socket", sock, web, "true"]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(255);
     expect(r.stderr).toContain(sock);
     expect(processes()).toEqual(before);
     expect(state(web).status).toBe("running");

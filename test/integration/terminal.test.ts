@@ -148,7 +148,7 @@ describe("foreground with --console-socket: the pty goes to the socket, the runt
     expect(r.code).toBe(5);
     expect((await tty.output).text).toMatch(/^\/dev\/pts\/\d+\n$/);
     const notty = md(root, ["exec", "--console-socket", tty.socket, id, "true"]);
-    expect(notty.code).toBe(1);
+    expect(notty.code).toBe(255);
     expect(notty.stderr).toContain("cannot use console socket if minidocker will not detach or allocate tty");
   });
 });
