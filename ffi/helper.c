@@ -22,6 +22,7 @@ extern long syscall(long number, ...);
 #define NR_rt_sigaction 13
 #define NR_rt_sigprocmask 14
 #define NR_getpid 39
+#define NR_fcntl 72
 #define NR_clone 56
 #define NR_clone3 435
 #define NR_exit_group 231
@@ -33,10 +34,8 @@ extern long syscall(long number, ...);
 #define NR_prctl 157
 #define NR_execveat 322
 #define NR_execve 59
-#define NR_chroot 161
-#define NR_fchdir 81
-#define NR_dup3 292
 #define NR_pipe2 293
+#define NR_access 21
 #elif defined(__aarch64__)
 #define NR_read 63
 #define NR_write 64
@@ -45,6 +44,7 @@ extern long syscall(long number, ...);
 #define NR_rt_sigaction 134
 #define NR_rt_sigprocmask 135
 #define NR_getpid 172
+#define NR_fcntl 25
 #define NR_clone 220
 #define NR_clone3 435
 #define NR_exit_group 94
@@ -56,10 +56,8 @@ extern long syscall(long number, ...);
 #define NR_prctl 167
 #define NR_execveat 281
 #define NR_execve 221
-#define NR_chroot 51
-#define NR_fchdir 50
-#define NR_dup3 24
 #define NR_pipe2 59
+#define NR_faccessat 48
 #else
 #error "unsupported architecture"
 #endif
@@ -81,6 +79,7 @@ extern long syscall(long number, ...);
 #define MS_BIND 4096
 #define MS_REC 16384
 #define MS_SLAVE (1 << 19)
+#define F_SETFD 2
 #define O_WRONLY 1
 #define O_PATH 010000000
 #if defined(__aarch64__)
@@ -92,6 +91,7 @@ extern long syscall(long number, ...);
 #define AT_FDCWD -100
 #define AT_EMPTY_PATH 0x1000
 #define PR_SET_PDEATHSIG 1
+#define PR_GET_DUMPABLE 3
 #define PR_SET_DUMPABLE 4
 #define SIG_DFL 0
 
@@ -109,15 +109,13 @@ struct md_spawn {
   const char *exe_path; /* our binary */
   char *const *argv;
   char *const *envp;
-  long ns_count;        /* namespaces to join, user first */
-  const long *ns_fds;
-  const long *ns_types; /* the CLONE_NEW* type of each: setns refuses a file of another type */
-  long clone_flags;     /* namespaces to create */
+  long clone_flags;     /* one clone: the namespaces to create */
   long protect_exe;     /* exec the binary through a private read-only bind (CVE-2019-5736) */
-  const char *timens_offsets; /* written to /proc/self/timens_offsets after unshare(CLONE_NEWTIME) */
   long close_fd;        /* the parent's end of the socketpair, closed in the child */
-  long enter_root_fd;   /* exec: an fd of the host's "/" (see enter_container_root), or -1 */
   long cgroup_fd;       /* a cgroup2 directory to clone the first child straight into, or -1 */
+  long nsenter;         /* 1: init enters its namespaces itself, in md_nsenter (envp says how) */
+  long keep_count;      /* nsenter: fds (close-on-exec in the CLI) the child passes on to init */
+  const long *keep_fds;
   long cgroup_joined;   /* out: 1 when the clone put it there (CLONE_INTO_CGROUP) */
   long init_is_child;   /* out: 1 when the returned child is init itself (no records follow) */
 };
@@ -132,6 +130,14 @@ static long sys_open(const char *path, long flags, long mode) {
   return syscall(NR_open, path, flags, mode);
 #else
   return syscall(NR_openat, AT_FDCWD, path, flags, mode);
+#endif
+}
+
+static long sys_access(const char *path, long mode) {
+#ifdef NR_access
+  return syscall(NR_access, path, mode);
+#else
+  return syscall(NR_faccessat, AT_FDCWD, path, mode);
 #endif
 }
 
@@ -207,23 +213,6 @@ static long exec_init(struct md_spawn *s, long exe_fd) {
 }
 
 /*
- * exec: after setns into the container's mount namespace our root is the container's rootfs,
- * where neither the dynamic loader nor the libraries of our (dynamically linked) binary exist,
- * and Bun cannot join a mount namespace later (multi-threaded). So stay in the container's
- * mount namespace but chroot back to the host's root for the execve; init chroots into the
- * container's root, handed over on the same fd number, before anything else. chroot and
- * fchdir, unlike mount and pivot_root, accept a directory of another mount namespace.
- */
-static void enter_container_root(struct md_spawn *s) {
-  long container_root = sc(sys_open("/", O_PATH | O_DIRECTORY | O_CLOEXEC, 0));
-  check(s, "open the container's root", container_root);
-  check(s, "fchdir to the host's root", sc(syscall(NR_fchdir, s->enter_root_fd)));
-  check(s, "chroot to the host's root", sc(syscall(NR_chroot, ".")));
-  check(s, "hand over the container's root", sc(syscall(NR_dup3, container_root, s->enter_root_fd, 0)));
-  syscall(NR_close, container_root);
-}
-
-/*
  * Exec ourselves through a read-only bind in a private mount namespace (the caller unshared it),
  * so a container process reopening /proc/<init>/exe can never write to the host's binary
  * (CVE-2019-5736). Returns an O_PATH fd of the protected binary.
@@ -238,97 +227,34 @@ static long protect_binary(struct md_spawn *s) {
   return fd;
 }
 
+/*
+ * Whenever init joins or makes more than new namespaces in one clone (exec, a joined namespace,
+ * a user or time namespace), our child only protects the binary and execs it: still the host's
+ * root, in the host's user and pid namespaces, which no container process can reach. The new
+ * process enters the namespaces in md_nsenter (a constructor: single-threaded, before Bun's
+ * main), so Bun's libraries come from the host while its root is already the container's,
+ * and its memory belongs to the host's user namespace (mm->user_ns: a container process with
+ * CAP_SYS_PTRACE in its own user namespace cannot ptrace it once it is non-dumpable). runc's
+ * nsexec does the same before the Go runtime starts.
+ */
 static void child(struct md_spawn *s) {
-  long exe_fd = -1;
   reset_signals();
-  /* The CLI waits for us; if it dies mid-setup, we must not linger. Not inherited by the init. */
+  /* The CLI waits for us; if it dies mid-setup, we must not linger. Kept over execve; not
+   * inherited by a forked init. */
   sc(syscall(NR_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0));
   if (s->close_fd >= 0) syscall(NR_close, s->close_fd);
-
-  /* The common case (a new mount namespace, nothing joined, no user namespace) protects the
-   * binary in the container's own mount namespace below: one namespace copy instead of two. */
-  int protect_late = s->protect_exe && s->ns_count == 0 && !(s->clone_flags & CLONE_NEWUSER) &&
-                     (s->clone_flags & CLONE_NEWNS);
-  if (s->protect_exe && !protect_late) {
+  for (long i = 0; i < s->keep_count; i++)
+    check(s, "clear close-on-exec", sc(syscall(NR_fcntl, s->keep_fds[i], F_SETFD, 0)));
+  long exe_fd = -1;
+  if (s->protect_exe) {
     check(s, "unshare mount namespace for the read-only binary", sc(syscall(NR_unshare, CLONE_NEWNS)));
     exe_fd = protect_binary(s);
   }
-
-  for (long i = 0; i < s->ns_count; i++) {
-    /* "setns <i>": the parent names the namespace and its path */
-    char step[] = "setns 00";
-    step[6] = (char)('0' + i / 10 % 10);
-    step[7] = (char)('0' + i % 10);
-    check(s, step, sc(syscall(NR_setns, s->ns_fds[i], s->ns_types[i])));
-  }
-  if (s->enter_root_fd >= 0) enter_container_root(s);
-
-  if (s->clone_flags & CLONE_NEWUSER) {
-    check(s, "unshare user namespace", sc(syscall(NR_unshare, CLONE_NEWUSER)));
-    send_msg(s->sync_fd, MSG_NEED_MAPS, (int)sc(syscall(NR_getpid)), "");
-    char ack;
-    if (sc(syscall(NR_read, s->sync_fd, &ack, 1)) != 1) fail(s, "wait for id mappings", -5);
-    if (ack != 'M') fail(s, "id mappings", -22);
-  }
-  /* Become root of the (possibly new) user namespace: init needs it for mounts. Fails (EINVAL)
-   * when the namespace maps no uid or gid 0. */
-  if (s->ns_count > 0 || (s->clone_flags & CLONE_NEWUSER)) {
-    check(s, "become root in the user namespace: setresgid(0)", sc(syscall(NR_setresgid, 0, 0, 0)));
-    check(s, "become root in the user namespace: setresuid(0)", sc(syscall(NR_setresuid, 0, 0, 0)));
-  }
-
-  long rest = s->clone_flags & ~CLONE_NEWUSER;
-  if (rest) check(s, "unshare namespaces", sc(syscall(NR_unshare, rest)));
-  /* In the container's mount namespace: pivot_root later detaches the host's tree, bind included. */
-  if (protect_late) exe_fd = protect_binary(s);
-  if ((rest & CLONE_NEWTIME) && s->timens_offsets && s->timens_offsets[0]) {
-    /* setresuid into a new user namespace made us non-dumpable, which makes the files of /proc/self owned
-     * by the host's root, unmapped here: EACCES. The execve of init that follows makes us
-     * dumpable anyway. */
-    sc(syscall(NR_prctl, PR_SET_DUMPABLE, 1, 0, 0, 0));
-    long fd = sc(sys_open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC, 0));
-    check(s, "open /proc/self/timens_offsets", fd);
-    check(s, "write /proc/self/timens_offsets",
-          sc(syscall(NR_write, fd, s->timens_offsets, str_len(s->timens_offsets))));
-    syscall(NR_close, fd);
-  }
-
-  /* A new or joined pid (or time) namespace applies to children only: fork once more. */
-  if (rest & (CLONE_NEWPID | CLONE_NEWTIME) || s->ns_count > 0) {
-    /* init reports failures as JSON lines, which must follow our MSG_PID record: it waits for this byte */
-    int reported[2];
-    check(s, "pipe", sc(syscall(NR_pipe2, reported, O_CLOEXEC)));
-    long pid = sc(syscall(NR_clone, SIGCHLD, 0, 0, 0, 0));
-    check(s, "clone init", pid);
-    if (pid > 0) {
-      send_msg(s->sync_fd, MSG_PID, (int)pid, "");
-      syscall(NR_write, reported[1], "p", 1);
-      syscall(NR_exit_group, 0);
-    }
-    syscall(NR_close, reported[1]);
-    char byte = 0;
-    /* EOF: our parent died before reporting us; the CLI sees it exit and gives up */
-    if (sc(syscall(NR_read, reported[0], &byte, 1)) != 1) syscall(NR_exit_group, 1);
-    syscall(NR_close, reported[0]);
-  } else {
-    /* We are the init ourselves: the death signal must not outlive `create`. */
-    sc(syscall(NR_prctl, PR_SET_PDEATHSIG, 0, 0, 0, 0));
-    send_msg(s->sync_fd, MSG_PID, (int)sc(syscall(NR_getpid)), "");
-  }
-  pid_reported = 1;
   fail(s, "execve init", exec_init(s, exe_fd));
 }
 
-/*
- * The common case: new namespaces only (no user namespace, nothing to join, no time offsets).
- * One clone() with every CLONE_NEW* flag makes init directly (PID 1 of a new pid namespace):
- * no intermediate child, so one copy of the CLI's page tables (~45 MB of Bun) instead of two.
- */
-static int single_clone(struct md_spawn *s) {
-  return s->ns_count == 0 && s->enter_root_fd < 0 && !(s->clone_flags & (CLONE_NEWUSER | CLONE_NEWTIME)) &&
-         (!s->protect_exe || (s->clone_flags & CLONE_NEWNS));
-}
-
+/* The common case, new namespaces only: one clone() with every CLONE_NEW* flag makes init
+ * directly (PID 1 of a new pid namespace). */
 static void init_child(struct md_spawn *s) {
   pid_reported = 1; /* the parent knows our pid from clone: it reads JSON lines from the start */
   reset_signals();
@@ -365,7 +291,7 @@ long md_spawn(struct md_spawn *s) {
   unsigned long all = ~0UL, caller_mask;
   syscall(NR_rt_sigprocmask, SIG_SETMASK, &all, &caller_mask, 8);
   long pid;
-  s->init_is_child = single_clone(s);
+  s->init_is_child = !s->nsenter;
   if (s->init_is_child) {
     pid = clone_child(s, s->clone_flags);
     if (pid == 0) init_child(s);
@@ -375,4 +301,120 @@ long md_spawn(struct md_spawn *s) {
   }
   syscall(NR_rt_sigprocmask, SIG_SETMASK, &caller_mask, 0, 8);
   return pid;
+}
+
+/* ── md_nsenter: init's namespaces, entered before Bun starts ─────────────────────────────── */
+
+extern char *getenv(const char *name);
+extern int unsetenv(const char *name);
+extern int fork(void); /* glibc's: the child's thread descriptor must know its own tid */
+
+/* "SYNC_FD CLONE_FLAGS COUNT FD:TYPE…", and the time namespace's offsets (src/stages/spawn.ts) */
+#define NSENTER_ENV "_MINIDOCKER_NSENTER"
+#define TIMENS_ENV "_MINIDOCKER_TIMENS"
+#define MAX_JOIN 16
+
+static long parse_long(const char **p) {
+  while (**p == ' ' || **p == ':') (*p)++;
+  long v = 0;
+  while (**p >= '0' && **p <= '9') v = v * 10 + (*(*p)++ - '0');
+  return v;
+}
+
+static void write_timens_offsets(struct md_spawn *s, const char *offsets) {
+  /* After setresuid in a new user namespace we are non-dumpable, which makes the files of
+   * /proc/self owned by the host's root, unmapped here: EACCES. Dumpable for this one write:
+   * we are not in any container's pid namespace yet (that is our child), nothing there sees us. */
+  long was = sc(syscall(NR_prctl, PR_GET_DUMPABLE, 0, 0, 0, 0));
+  sc(syscall(NR_prctl, PR_SET_DUMPABLE, 1, 0, 0, 0));
+  long fd = sc(sys_open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC, 0));
+  check(s, "open /proc/self/timens_offsets", fd);
+  check(s, "write /proc/self/timens_offsets", sc(syscall(NR_write, fd, offsets, str_len(offsets))));
+  syscall(NR_close, fd);
+  if (was >= 0) sc(syscall(NR_prctl, PR_SET_DUMPABLE, was, 0, 0, 0));
+}
+
+__attribute__((constructor)) static void md_nsenter(int argc, char **argv, char **envp) {
+  (void)envp;
+  const char *spec = getenv(NSENTER_ENV);
+  /* only our own `init` stage: the CLI dlopens this library too */
+  if (!spec || argc < 2 || !argv[argc - 1] || argv[argc - 1][0] != 'i' || str_len(argv[argc - 1]) != 4) return;
+  struct md_spawn self = { 0 };
+  struct md_spawn *s = &self;
+  s->sync_fd = parse_long(&spec);
+  long preload_fd = parse_long(&spec);
+  long clone_flags = parse_long(&spec);
+  long ns_count = parse_long(&spec);
+  long ns_fds[MAX_JOIN], ns_types[MAX_JOIN];
+  if (ns_count > MAX_JOIN) fail(s, "too many namespaces to join", -7 /* E2BIG */);
+  for (long i = 0; i < ns_count; i++) {
+    ns_fds[i] = parse_long(&spec);
+    ns_types[i] = parse_long(&spec);
+  }
+  const char *timens = getenv(TIMENS_ENV);
+  /* Bun's own children (hooks) must not preload us */
+  unsetenv("LD_PRELOAD");
+  unsetenv(NSENTER_ENV);
+  unsetenv(TIMENS_ENV);
+  if (preload_fd >= 0) syscall(NR_close, preload_fd);
+
+  /* Joining: non-dumpable before anything of the container can see us, for init's whole life
+   * (runc's nsexec does so too). A new user namespace makes us so at setresuid below. */
+  if (ns_count > 0) check(s, "prctl(PR_SET_DUMPABLE, 0)", sc(syscall(NR_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0)));
+  int joined_mnt = 0;
+  for (long i = 0; i < ns_count; i++) {
+    /* "setns <i>": the parent names the namespace and its path */
+    char step[] = "setns 00";
+    step[6] = (char)('0' + i / 10 % 10);
+    step[7] = (char)('0' + i % 10);
+    check(s, step, sc(syscall(NR_setns, ns_fds[i], ns_types[i])));
+    syscall(NR_close, ns_fds[i]);
+    if (ns_types[i] == CLONE_NEWNS) joined_mnt = 1;
+  }
+
+  if (clone_flags & CLONE_NEWUSER) {
+    check(s, "unshare user namespace", sc(syscall(NR_unshare, CLONE_NEWUSER)));
+    send_msg(s->sync_fd, MSG_NEED_MAPS, (int)sc(syscall(NR_getpid)), "");
+    char ack;
+    if (sc(syscall(NR_read, s->sync_fd, &ack, 1)) != 1) fail(s, "wait for id mappings", -5);
+    if (ack != 'M') fail(s, "id mappings", -22);
+  }
+  /* Become root of the (possibly new) user namespace: init needs it for mounts. Fails (EINVAL)
+   * when the namespace maps no uid or gid 0. */
+  if (ns_count > 0 || (clone_flags & CLONE_NEWUSER)) {
+    check(s, "become root in the user namespace: setresgid(0)", sc(syscall(NR_setresgid, 0, 0, 0)));
+    check(s, "become root in the user namespace: setresuid(0)", sc(syscall(NR_setresuid, 0, 0, 0)));
+  }
+
+  long rest = clone_flags & ~CLONE_NEWUSER;
+  if (rest) check(s, "unshare namespaces", sc(syscall(NR_unshare, rest)));
+  if ((rest & CLONE_NEWTIME) && timens && timens[0]) write_timens_offsets(s, timens);
+
+  /* A new or joined pid (or time) namespace applies to children only: fork once more. */
+  if (rest & (CLONE_NEWPID | CLONE_NEWTIME) || ns_count > 0) {
+    /* init reports failures as JSON lines, which must follow our MSG_PID record: it waits for this byte */
+    int reported[2];
+    check(s, "pipe", sc(syscall(NR_pipe2, reported, O_CLOEXEC)));
+    long pid = fork();
+    check(s, "fork init", sc(pid));
+    if (pid > 0) {
+      send_msg(s->sync_fd, MSG_PID, (int)pid, "");
+      syscall(NR_write, reported[1], "p", 1);
+      syscall(NR_exit_group, 0);
+    }
+    syscall(NR_close, reported[1]);
+    char byte = 0;
+    /* EOF: our parent died before reporting us; the CLI sees it exit and gives up */
+    if (sc(syscall(NR_read, reported[0], &byte, 1)) != 1) syscall(NR_exit_group, 1);
+    syscall(NR_close, reported[0]);
+  } else {
+    /* We are the init ourselves: the death signal must not outlive `create`. */
+    sc(syscall(NR_prctl, PR_SET_PDEATHSIG, 0, 0, 0, 0));
+    send_msg(s->sync_fd, MSG_PID, (int)sc(syscall(NR_getpid)), "");
+  }
+  pid_reported = 1;
+  /* Bun starts in the joined mount namespace's root, the container's: it reads /proc/self/maps
+   * and /proc/stat as it starts, and aborts without them. */
+  if (joined_mnt) check(s, "init starts in the container: open /proc/self/maps (is /proc mounted?)",
+                        sc(sys_access("/proc/self/maps", 4 /* R_OK */)));
 }

@@ -136,7 +136,7 @@ export function execInContainer(ctx: Context, o: ExecOptions): number {
   const cloneInto = byItself ? cg!.cloneIntoDir() : undefined;
   const cloneTarget = openCloneTarget(cloneInto, cleanup);
   const launched = launchInit({
-    join, cloneFlags: 0, protectExe: true, enterContainerRoot: namespaces.some((n) => n.type === "mount"),
+    join, cloneFlags: 0, protectExe: true,
     inheritFds: [...preserved, ...(consoleSocketFd >= 0 ? [consoleSocketFd] : [])],
     cgroupFd: cloneTarget.fd,
   }, plan, {

@@ -3,7 +3,8 @@
 import { readText } from "../sys/fs.ts";
 import type { InitPlan } from "../stages/protocol.ts";
 import { type SpawnRequest, spawnInit, type Spawned } from "../stages/spawn.ts";
-import { RuntimeError, SysError } from "../sys/errors.ts";
+import { RuntimeError, step, SysError } from "../sys/errors.ts";
+import { applyOomScoreAdj } from "../linux/process-attrs.ts";
 import type { Channel, Message } from "../stages/channel.ts";
 import * as sys from "../sys/linux.ts";
 import { killAndReap, processAlive, procStat } from "../state/store.ts";
@@ -90,6 +91,9 @@ export function launchInit(req: Omit<SpawnRequest, "exePath" | "argv" | "env">, 
     // Hard limits above ours are raised from here (a user-namespace init could not); init sets the
     // exact values after its rootfs, like runc's parent at procReady.
     raiseHardRlimits(linuxProcessSys, plan.process.rlimits, pid, readText(`/proc/${pid}/limits`));
+    // Ours to write, not init's: init is non-dumpable after joining or making a user namespace,
+    // and its /proc files then belong to the host's root.
+    step("process.oomScoreAdj", () => applyOomScoreAdj(linuxProcessSys, plan.process.oomScoreAdj, pid));
     const planFds = h.onSpawned(pid, spawned) ?? [];
     try {
       if (planFds.length) channel.sendFds(plan as never, planFds);

@@ -140,15 +140,15 @@ const EPERM = 1;
 // ── oom_score_adj, no_new_privs, umask ──────────────────────────────────────────────────
 
 /**
- * Write /proc/self/oom_score_adj (-1000 to 1000). runc writes it before joining the user
- * namespace; here it runs in init before capabilities are dropped: lowering the value needs
- * CAP_SYS_RESOURCE (in the initial user namespace), raising it needs nothing.
+ * Write /proc/<pid>/oom_score_adj (-1000 to 1000). The runtime writes init's from the parent, as
+ * runc's nsexec does before joining the user namespace: lowering the value needs CAP_SYS_RESOURCE
+ * (in the initial user namespace), raising it needs nothing.
  */
-export function applyOomScoreAdj(sys: ProcessSys, oomScoreAdj: number | undefined) {
+export function applyOomScoreAdj(sys: ProcessSys, oomScoreAdj: number | undefined, pid: number | "self" = "self") {
   if (oomScoreAdj === undefined) return;
   if (!Number.isInteger(oomScoreAdj) || oomScoreAdj < -1000 || oomScoreAdj > 1000)
     throw new ConfigError("process.oomScoreAdj", `must be -1000 to 1000, got ${oomScoreAdj}`);
-  sys.writeFile("/proc/self/oom_score_adj", String(oomScoreAdj));
+  sys.writeFile(`/proc/${pid}/oom_score_adj`, String(oomScoreAdj));
 }
 
 const PR_SET_NO_NEW_PRIVS = 38;

@@ -54,6 +54,8 @@ export interface ProcessSecurityOptions {
   afterSwitch?: () => void;
   /** The parent already set the rlimits on init's pid (needed to raise hard limits in a user namespace). */
   rlimitsSetByParent?: boolean;
+  /** The parent already wrote init's oom_score_adj (init's own /proc files are not its to write: see launch.ts). */
+  oomScoreAdjSetByParent?: boolean;
   /** Chown fds 0-2 to the user (runc fixStdioPermissions); default true. */
   giveStdio?: boolean;
   sys?: ProcessSys;
@@ -62,9 +64,9 @@ export interface ProcessSecurityOptions {
 const PR_SET_PDEATHSIG = 1;
 
 /** rlimits, oom_score_adj, umask: while init still holds every capability. */
-export function prepareProcess(sys: ProcessSys, proc: ProcessSecurity, rlimitsSetByParent = false) {
+export function prepareProcess(sys: ProcessSys, proc: ProcessSecurity, rlimitsSetByParent = false, oomScoreAdjSetByParent = false) {
   if (!rlimitsSetByParent) step("process.rlimits", () => applyRlimits(sys, proc.rlimits));
-  step("process.oomScoreAdj", () => applyOomScoreAdj(sys, proc.oomScoreAdj));
+  if (!oomScoreAdjSetByParent) step("process.oomScoreAdj", () => applyOomScoreAdj(sys, proc.oomScoreAdj));
   step("process.user.umask", () => applyUmask(sys, proc.user?.umask));
 }
 
@@ -104,7 +106,7 @@ export function switchIdentity(sys: ProcessSys, proc: ProcessSecurity, giveStdio
 export function applyProcessSecurity(proc: ProcessSecurity, options: ProcessSecurityOptions = {}) {
   const sys = options.sys ?? linuxProcessSys;
   const env = envWithHome(sys, proc.env ?? [], proc.user?.uid ?? 0);
-  prepareProcess(sys, proc, options.rlimitsSetByParent);
+  prepareProcess(sys, proc, options.rlimitsSetByParent, options.oomScoreAdjSetByParent);
   restrictProcess(sys, proc);
   const early = !proc.noNewPrivileges || options.seccompEarly === true;
   if (early) options.loadSeccomp?.();

@@ -45,6 +45,7 @@ export function applyProcess(proc: Process, opts: ProcessOptions): PreparedProce
     // a NOTIFY listener fd must reach the parent while it still waits for us
     seccompEarly: ((opts.seccomp?.flags ?? 0) & SECCOMP_FILTER_FLAG_NEW_LISTENER) !== 0,
     afterSwitch: () => step(`process.cwd "${proc.cwd}"`, () => sys.chdir(proc.cwd || "/")),
+    oomScoreAdjSetByParent: true, // container/launch.ts
   });
   return {
     warnings,

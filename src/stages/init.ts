@@ -14,7 +14,7 @@ import { writeErr } from "../sys/stdio.ts";
 import * as sys from "../sys/linux.ts";
 import { CLONE, O } from "../sys/linux.ts";
 import { Channel } from "./channel.ts";
-import { INIT_ENV, type InitPlan, ROOT_FD_ENV } from "./protocol.ts";
+import { INIT_ENV, type InitPlan } from "./protocol.ts";
 
 export function init(): never {
   const fd = Number(process.env[INIT_ENV]);
@@ -24,7 +24,6 @@ export function init(): never {
   }
   const channel = new Channel(fd);
   try {
-    enterContainerRoot();
     const plan = channel.recv(60_000) as unknown as InitPlan;
     return runPlan(plan, channel);
   } catch (e) {
@@ -38,20 +37,7 @@ export function init(): never {
 }
 
 let channelOpen = true;
-
-/**
- * exec: the helper joined the container's mount namespace but left us chrooted to the host's
- * root (our loader and libraries live there); move into the container's root first thing.
- * Non-dumpable meanwhile: /proc/<pid>/root must not lead a container process to the host.
- */
-function enterContainerRoot() {
-  const rootFd = Number(process.env[ROOT_FD_ENV] ?? -1);
-  if (rootFd < 0) return;
-  sys.prctl(4 /* PR_SET_DUMPABLE */, 0);
-  sys.fchdir(rootFd);
-  sys.chroot(".");
-  sys.close(rootFd);
-}
+const PR_SET_DUMPABLE = 4;
 
 function runPlan(plan: InitPlan, channel: Channel): never {
   // Into the container's cgroup: the v1 parts by the tasks fds that came with the plan, the
@@ -137,6 +123,9 @@ function runPlan(plan: InitPlan, channel: Channel): never {
   }
 
   if (plan.mode === "create") {
+    // A process exec'd into the created container must not read our memory or fds while we wait
+    // (crun does the same). execve makes the user's process dumpable again, as runc's.
+    sys.prctl(PR_SET_DUMPABLE, 0);
     // Blocks until `start` opens the fifo for reading. Reopen through /proc/self/fd: the fifo's
     // path is outside our root now, and a fresh open is what makes the write block.
     const fifo = sys.open(`/proc/self/fd/${plan.fifoFd}`, O.WRONLY | O.CLOEXEC);

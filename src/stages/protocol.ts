@@ -46,5 +46,4 @@ export type InitMessage =
   | { type: "error"; message: string };
 
 export const INIT_ENV = "_MINIDOCKER_SYNC_FD";
-/** exec: fd of the container's root; init starts chrooted to the host's (ffi/helper.c enter_container_root) */
-export const ROOT_FD_ENV = "_MINIDOCKER_ROOT_FD";
+

@@ -3,9 +3,8 @@
 import { dlopen, FFIType, ptr } from "bun:ffi";
 import { RuntimeError, SysError } from "../sys/errors.ts";
 import { makePrivateTempDir, readBytes, removeTree, writeAll, writeText } from "../sys/fs.ts";
-import { clearCloexec, close, cstr, kill, memfdCreate, O, open, socketpair, waitpid, WNOHANG } from "../sys/linux.ts";
+import { CLONE, clearCloexec, close, cstr, kill, memfdCreate, O, socketpair, waitpid, WNOHANG } from "../sys/linux.ts";
 import { Channel } from "./channel.ts";
-import { ROOT_FD_ENV } from "./protocol.ts";
 // Built by scripts/build.ts; `bun build --compile` embeds both.
 import helperSo from "../../dist/helper.so" with { type: "file" };
 import helperSource from "../../ffi/helper.c" with { type: "text" };
@@ -35,14 +34,25 @@ export function loadHelper(): HelperFn {
     }
     return helper;
   }
+  helper = dlopen(`/proc/self/fd/${helperLibraryFd()}`, symbols).symbols.md_spawn as HelperFn;
+  return helper;
+}
+
+let libraryFd = -1;
+/**
+ * A memfd holding the prebuilt helper library: dlopen'ed by us, and preloaded into init when it
+ * enters its namespaces itself (helper.c md_nsenter).
+ */
+function helperLibraryFd(): number {
+  if (libraryFd >= 0) return libraryFd;
   // The compiled binary's /$bunfs is in memory, out of open(2)'s reach: Bun.file reads it, and
   // there its promise is already settled (Bun.peek). Run from source, it is an ordinary file.
   const bytes = helperSo.startsWith("/$bunfs/") ? Bun.peek(Bun.file(helperSo).bytes()) : readBytes(helperSo);
   if (bytes instanceof Promise) throw new RuntimeError(`read ${helperSo}: the embedded helper is not readable synchronously`);
   const fd = memfdCreate("minidocker-helper");
   writeAll(fd, bytes, "memfd minidocker-helper");
-  helper = dlopen(`/proc/self/fd/${fd}`, symbols).symbols.md_spawn as HelperFn;
-  return helper;
+  libraryFd = fd;
+  return fd;
 }
 
 export interface IdMap { containerID: number; hostID: number; size: number }
@@ -67,8 +77,6 @@ export interface SpawnRequest {
   uidMappings?: IdMap[];
   gidMappings?: IdMap[];
   inheritFds: number[];     // fds init must receive (the fifo, a console socket…)
-  /** exec: init starts chrooted to the host's root and gets the container's root on an fd (helper.c enter_container_root) */
-  enterContainerRoot?: boolean;
   /** An open cgroup2 directory to clone init straight into (CLONE_INTO_CGROUP), or undefined. */
   cgroupFd?: number;
 }
@@ -93,9 +101,18 @@ export function spawnInit(req: SpawnRequest): Spawned {
   const [parentEnd, childEnd] = socketpair();
   clearCloexec(childEnd);
   for (const fd of req.inheritFds) clearCloexec(fd);
-  // An fd of our "/": the helper chroots back to it and puts the container's root on its number.
-  const rootFd = req.enterContainerRoot ? open("/", O.PATH | O.DIRECTORY | O.CLOEXEC) : -1;
-  const env = [...req.env, `_MINIDOCKER_SYNC_FD=${childEnd}`, ...(rootFd >= 0 ? [`${ROOT_FD_ENV}=${rootFd}`] : [])];
+  // One clone makes init in its new namespaces; anything else (exec, a namespace to join, a user
+  // or time namespace) init enters itself before Bun starts (helper.c md_nsenter, preloaded).
+  const nsenter = req.join.length > 0 || (req.cloneFlags & (CLONE.NEWUSER | CLONE.NEWTIME)) !== 0 ||
+    (req.protectExe && !(req.cloneFlags & CLONE.NEWNS));
+  const library = nsenter ? helperLibraryFd() : -1;
+  const env = [...req.env, `_MINIDOCKER_SYNC_FD=${childEnd}`];
+  if (nsenter) {
+    const join = req.join.map((ns) => `${ns.fd}:${ns.type}`).join(" ");
+    env.push(`LD_PRELOAD=/proc/self/fd/${library}`,
+      `_MINIDOCKER_NSENTER=${childEnd} ${library} ${req.cloneFlags} ${req.join.length} ${join}`,
+      `_MINIDOCKER_TIMENS=${req.timensOffsets ?? ""}`);
+  }
   // Keep every buffer referenced until md_spawn returned: ptr() is a bare address.
   const strings = [...req.argv, ...env].map(cstr);
   const argvT = new BigUint64Array(req.argv.length + 1);
@@ -105,23 +122,20 @@ export function spawnInit(req: SpawnRequest): Spawned {
     else envT[i - req.argv.length] = BigInt(ptr(b));
   });
   const exe = cstr(req.exePath);
-  const nsFds = new BigInt64Array(req.join.map((ns) => BigInt(ns.fd)));
-  const nsTypes = new BigInt64Array(req.join.map((ns) => BigInt(ns.type)));
-  const offsets = cstr(req.timensOffsets ?? "");
+  // the fds the child passes on to init (close-on-exec in this process)
+  const keep = new BigInt64Array(nsenter ? [library, ...req.join.map((ns) => ns.fd)].map(BigInt) : []);
   const spec = new BigInt64Array([
     BigInt(childEnd),
     BigInt(ptr(exe)),
     BigInt(ptr(argvT)),
     BigInt(ptr(envT)),
-    BigInt(req.join.length),
-    req.join.length ? BigInt(ptr(nsFds)) : 0n,
-    req.join.length ? BigInt(ptr(nsTypes)) : 0n,
     BigInt(req.cloneFlags),
     req.protectExe ? 1n : 0n,
-    BigInt(ptr(offsets)),
     BigInt(parentEnd),
-    BigInt(rootFd),
     BigInt(req.cgroupFd ?? -1),
+    nsenter ? 1n : 0n,
+    BigInt(keep.length),
+    keep.length ? BigInt(ptr(keep)) : 0n,
     0n, // out: cgroup_joined
     0n, // out: init_is_child
   ]);
@@ -129,9 +143,8 @@ export function spawnInit(req: SpawnRequest): Spawned {
   // written by md_spawn: the last two fields
   const cgroupJoined = spec[spec.length - 2] === 1n;
   const initIsChild = spec[spec.length - 1] === 1n;
-  void [strings, exe, nsFds, nsTypes, offsets, argvT, envT];
+  void [strings, exe, keep, argvT, envT];
   close(childEnd);
-  if (rootFd >= 0) close(rootFd);
   if (first < 0) {
     close(parentEnd);
     throw new SysError("clone", -first, "init");

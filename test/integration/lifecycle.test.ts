@@ -2,7 +2,7 @@
 // start → running → exit → stopped → delete leaves nothing; run's exit codes; kill; delete --force;
 // what the container sees (PID 1, hostname, mounts, ids, env, cwd); user and joined namespaces.
 import { afterAll, describe, expect, test } from "bun:test";
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import type { Spec } from "../../src/spec/types.ts";
 import { BIN, leftovers, makeBundle, makeRoot, md, removeBundle, uniqueId } from "./lib.ts";
@@ -293,19 +293,42 @@ describe("every failure of the clone helper reaches the user as its own line", (
     expect(leftovers(root, id)).toEqual([]);
   });
 
-  test("init cannot be executed (a runtime binary only host root may run, in a user namespace): execve's own error", () => {
+  test("a runtime binary only host root may run (mode 0700), in a user namespace: the container runs, as under runc", () => {
     const dir = mkdtempSync(`${tmpdir()}/md-bin-`);
     try {
       copyFileSync(BIN, `${dir}/minidocker`);
       chmodSync(`${dir}/minidocker`, 0o700); // the user namespace's root (host uid 100000) may not execute it
       const id = uniqueId("noexec");
-      const p = Bun.spawnSync([`${dir}/minidocker`, "--root", root, "run", "-b", bundle(userns(0), ["id"]), id]);
-      const r = { code: p.exitCode, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
-      // before: the failure came after init's pid was reported, and the user saw `sendmsg "9": EPIPE`
-      expect(oneError(r)).toContain("execve init: EACCES (Permission denied)");
+      const p = Bun.spawnSync([`${dir}/minidocker`, "--root", root, "run", "-b", bundle(userns(0), ["id", "-u"]), id]);
+      // 08fed13 executed init inside the user namespace: `sendmsg "9": EPIPE`, then (with the
+      // error reported) `execve init: EACCES`. Now init is executed by the host's root and enters
+      // the user namespace before Bun starts (helper.c md_nsenter), as runc's nsexec does.
+      expect(p.stderr.toString()).toBe("");
+      expect(p.stdout.toString()).toBe("0\n");
       expect(leftovers(root, id)).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("exec into a container that unmounted /proc: init (which starts in the container) says so in one line, after its pid was known", async () => {
+    const caps = ["CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_KILL"];
+    const b = bundle((s) => {
+      userns(0)(s);
+      s.process!.capabilities = { bounding: caps, effective: caps, permitted: caps };
+      s.root!.readonly = false;
+    }, ["sh", "-c", "umount -l /proc && touch /unmounted && sleep 100"]);
+    chownSync(`${b}/rootfs`, 100000, 100000);
+    const id = uniqueId("noproc");
+    expect(md(root, ["run", "-d", "-b", b, id]).stderr).toBe("");
+    try {
+      expect(await waitFor(() => existsSync(`${b}/rootfs/unmounted`))).toBe(true);
+      const r = md(root, ["exec", id, "echo", "ran"]);
+      // runc 1.1.5 fails too: "error closing exec fds: open /proc/self/fd: no such file or directory"
+      expect(oneError(r)).toContain("init starts in the container: open /proc/self/maps (is /proc mounted?): ENOENT");
+      expect(md(root, ["ps", id]).stdout.trim().split("\n").length).toBe(2); // the header and sleep: nothing of the exec left
+    } finally {
+      md(root, ["delete", "--force", id]);
     }
   });
 });

@@ -175,9 +175,22 @@ describe("oomScoreAdj, umask, noNewPrivileges, additionalGids", () => {
       expect(r.stdout.trim()).toBe("-500");
     } else {
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain('process.oomScoreAdj: write \\"/proc/self/oom_score_adj\\": EACCES');
+      expect(r.stderr).toMatch(/process\.oomScoreAdj: write \\"\/proc\/\d+\/oom_score_adj\\": EACCES/);
       expect(leftovers(root, r.id)).toEqual([]);
     }
+  });
+
+  test("in a user namespace too: the runtime writes init's oom_score_adj, as runc's nsexec", () => {
+    // init is non-dumpable there (joined or made by itself before Bun starts): its /proc files
+    // belong to the host's root, not to the namespace's
+    const r = run((s) => {
+      s.linux!.namespaces!.push({ type: "user" });
+      s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      s.process!.oomScoreAdj = 321;
+    }, sh("cat /proc/1/oom_score_adj /proc/self/oom_score_adj"));
+    expect(r.stderr).toBe("");
+    expect(lines(r.stdout)).toEqual(["321", "321"]);
   });
 
   test("umask 027 applies to files the process creates; unset is 0022", () => {

@@ -149,13 +149,15 @@ describe("the container's process starts with default signal handling", () => {
       expect(helperClone).toBeGreaterThan(0);
       expect(cliCalls[helperClone - 1]).toStartWith("rt_sigprocmask(SIG_SETMASK, ~[]");
       // Each process the helper made, up to its execve: no handler is set after the mask is cleared.
-      const beforeExec = (pid: string) => {
+      // the helper's children: processes whose first execve is our own init stage
+      const untilExec = (pid: string) => {
         const calls = lines.filter((l) => l.pid === pid).map((l) => l.call);
         const exec = calls.findIndex((c) => c.startsWith("execve"));
-        return exec < 0 ? calls : calls.slice(0, exec);
+        return exec < 0 ? { calls, exec: "" } : { calls: calls.slice(0, exec), exec: calls[exec]! };
       };
       const pids = [...new Set(lines.map((l) => l.pid))].filter((pid) => pid !== cli);
-      const resetters = pids.filter((pid) => beforeExec(pid).some((c) => c.includes("sa_handler=SIG_DFL")));
+      const resetters = pids.filter((pid) => untilExec(pid).exec.includes('"init"'));
+      const beforeExec = (pid: string) => untilExec(pid).calls;
       expect(resetters.length).toBe(1);
       for (const pid of resetters) {
         const upToExec = beforeExec(pid);
