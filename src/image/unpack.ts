@@ -28,6 +28,7 @@ export interface UnpackOptions {
   warn(msg: string): void;
 }
 
+const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 const GZIP = [0x1f, 0x8b], ZSTD = [0x28, 0xb5, 0x2f, 0xfd];
 const startsWith = (b: Uint8Array, magic: number[]) => magic.every((x, i) => b[i] === x);
 
@@ -111,9 +112,9 @@ function readInRoot(rootFd: number, path: string): string | undefined {
   try { return readAllFd(fd, path).toString("utf8"); } finally { closeFd(fd); }
 }
 
-function chownToMappedRoot(dir: string, opts: UnpackOptions) {
+function chownToMappedRoot(path: string, opts: UnpackOptions) {
   const owner = (map: IdMap[]) => map.find((m) => m.containerID === 0)?.hostID ?? 0;
-  const fd = openFile(dir, O.RDONLY | O.DIRECTORY);
+  const fd = openFile(path, O.RDONLY | O.NOFOLLOW);
   try { fchown(fd, owner(opts.uidMap), owner(opts.gidMap)); } finally { closeFd(fd); }
 }
 
@@ -129,6 +130,13 @@ export async function unpack(opts: UnpackOptions): Promise<Image> {
   const image = resolveImage(files, src, opts.platform, opts.strictPlatform, opts.warn);
   mkdir(tmp, 0o700);
   cleanup.add("temporary bundle", () => removeTree(tmp));
+  // Ctrl-C or a kill between two chunks: the temporary bundle goes too
+  const onSignal = (signal: NodeJS.Signals) => {
+    try { removeTree(tmp); } catch { /* exiting anyway */ }
+    process.exit(128 + (SIGNALS[signal] ?? 15));
+  };
+  for (const signal of Object.keys(SIGNALS) as NodeJS.Signals[]) process.on(signal, onSignal);
+  cleanup.add("signal handlers", () => { for (const signal of Object.keys(SIGNALS)) process.off(signal, onSignal); });
   mkdir(`${tmp}/rootfs`, 0o755);
   if (opts.rootless) chownToMappedRoot(`${tmp}/rootfs`, opts);
   const rootFd = openFile(`${tmp}/rootfs`, O.PATH | O.DIRECTORY | O.NOFOLLOW);
@@ -140,7 +148,11 @@ export async function unpack(opts: UnpackOptions): Promise<Image> {
     opts.warn(`rootless: ${writer.unmapped.count} owner ids outside --uid-map/--gid-map were given to the mapped root`);
   const spec = runtimeSpec(image, { ...opts, readRootfsFile: (p) => readInRoot(rootFd, p) });
   writeText(`${tmp}/config.json`, `${JSON.stringify(spec, null, "\t")}\n`, { mode: 0o644 });
-  if (opts.rootless) chownToMappedRoot(tmp, opts); // the bundle belongs to the user who will run it
+  if (opts.rootless) { // the bundle belongs to the user who will run it
+    chownToMappedRoot(`${tmp}/config.json`, opts);
+    chownToMappedRoot(tmp, opts);
+  }
+  for (const signal of Object.keys(SIGNALS)) process.off(signal, onSignal);
   renameNoReplace(tmp, bundle);
   cleanup.keep();
   files.close();

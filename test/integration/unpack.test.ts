@@ -4,12 +4,13 @@
 // and an unpacked docker-archive run as a container.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "bun";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { BIN, md, REPO } from "./lib.ts";
 import { type LayerSpec, makeDockerArchive, makeOciLayout, makeTar, sha256, type TarItem, tarDir, treeHash } from "./image-lib.ts";
 
 const work = mkdtempSync(`${tmpdir()}/md-unpack-`);
+chmodSync(work, 0o755); // a user-namespace root (host uid 100000) must reach its bundle
 const stateRoot = `${work}/state`;
 let n = 0;
 const fresh = (name: string) => `${work}/${name}-${++n}`;
@@ -354,6 +355,25 @@ describe("hostile images", () => {
     attack([{ tar: makeTar([]), blob: Bun.zstdCompressSync(makeTar([{ path: "bomb", data: zeros }])), mediaType: "application/vnd.oci.image.layer.v1.tar+zstd" }],
       "layers expand beyond 64M (a decompression bomb?", undefined, ["--max-size", "64M"]);
   }, 60_000);
+  test("SIGTERM or SIGINT in the middle: no bundle, no temporary directory", async () => {
+    const layout = fresh("layout");
+    const data = new Uint8Array(64 << 20);
+    const block = crypto.getRandomValues(new Uint8Array(1 << 16));
+    for (let off = 0; off < data.length; off += block.length) data.set(block, off);
+    makeOciLayout(layout, [{ tar: makeTar([{ path: "big", data }]), compression: "gzip" }], { Cmd: ["sh"] });
+    for (const signal of ["SIGTERM", "SIGINT"] as const) {
+      const parent = fresh("parent");
+      mkdirSync(parent);
+      const p = Bun.spawn([BIN, "--root", stateRoot, "unpack", `oci:${layout}`, `${parent}/bundle`], { stderr: "pipe" });
+      // wait until the temporary bundle holds part of the file
+      for (let i = 0; i < 400 && !readdirSync(parent).some((f) => existsSync(`${parent}/${f}/rootfs/big`)); i++) await Bun.sleep(10);
+      expect(readdirSync(parent)).toHaveLength(1);
+      p.kill(signal);
+      expect(await p.exited).toBe(signal === "SIGTERM" ? 143 : 130);
+      expect(readdirSync(parent)).toEqual([]);
+    }
+  }, 60_000);
+
   test("a checksum-corrupt tar header", () => {
     const tar = makeTar([{ path: "f", data: "x" }]);
     tar[0] = 0x67;
@@ -451,6 +471,23 @@ describe("sources", () => {
 
 // ---------------------------------------------------------------------------------------------
 // End to end: a busybox image, saved as a docker-archive, unpacked and run
+
+describe("end to end, rootless", () => {
+  test("a --rootless bundle with --uid-map runs in a user namespace, files owned by its root", () => {
+    const layerTar = `${fresh("busybox")}.tar`;
+    run(["tar", "-C", `${REPO}/bundles/busybox/rootfs`, "--numeric-owner", "-cf", layerTar, "."]);
+    const layout = fresh("layout");
+    makeOciLayout(layout, [{ tar: new Uint8Array(readFileSync(layerTar)) }],
+      { Entrypoint: ["/bin/sh", "-c"], Cmd: ["id -u; stat -c %u:%g /bin/busybox; cat /proc/self/uid_map"] });
+    const b = fresh("bundle");
+    expect(unpack(`oci:${layout}`, b, ["--rootless", "--uid-map", "0:100000:65536", "--gid-map", "0:100000:65536"])).toMatchObject({ code: 0, stderr: "" });
+    expect([statSync(b).uid, statSync(`${b}/config.json`).uid, statSync(`${b}/rootfs/bin/busybox`).uid]).toEqual([100000, 100000, 100000]);
+    const r = md(stateRoot, ["run", "-b", b, `unpack-rootless-${n}`]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout.split("\n").map((l) => l.trim().replace(/\s+/g, " "))).toEqual(["0", "0:0", "0 100000 65536", ""]);
+    expect(r.code).toBe(0);
+  });
+});
 
 describe.skipIf(toolsMissing)("end to end", () => {
   test("busybox as docker-archive and oci-archive: unpack, then run", () => {
