@@ -23,6 +23,11 @@ export interface CgroupManager {
    * global lock, while moving a process by pid (cgroup.procs) waits for an RCU grace period.
    */
   selfJoinFiles(): string[];
+  /**
+   * Whether a process joining now would be frozen: the cgroup (or, before it exists, its nearest
+   * existing ancestor) is frozen or freezing. runc refuses such a cgroup; joining it would hang.
+   */
+  joinsFrozen(): boolean;
   freeze(): void;
   thaw(): void;
   frozen(): boolean;

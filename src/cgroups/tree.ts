@@ -72,6 +72,13 @@ export function signalPids(pids: readonly number[], signal: number): void {
 
 export const isDirectory = (path: string) => tryStat(path)?.isDirectory() ?? false;
 
+/** `dir` if it exists, else its nearest existing ancestor. */
+export function nearestExistingDir(dir: string): string {
+  let d = dir;
+  while (d.length > 1 && !isDirectory(d)) d = d.slice(0, d.lastIndexOf("/")) || "/";
+  return d;
+}
+
 /** Poll `done` until true or `timeoutMs` passes. */
 export function waitFor(done: () => boolean, timeoutMs: number): boolean {
   const deadline = Date.now() + timeoutMs;

@@ -4,7 +4,7 @@ import type { CgroupManager } from "../cgroups/manager.ts";
 import { CgroupError, cgroupManager, cgroupManagerFromState, containerDeviceRules } from "../cgroups/manager.ts";
 import type { Spec } from "../spec/types.ts";
 import type { StoredState } from "../state/store.ts";
-import { during } from "../sys/errors.ts";
+import { during, RuntimeError } from "../sys/errors.ts";
 import * as sys from "../sys/linux.ts";
 import { O } from "../sys/linux.ts";
 import type { Cleanup, Context } from "./context.ts";
@@ -15,8 +15,23 @@ export type CgroupHandle = CgroupManager;
 export function openCgroup(ctx: Context, spec: Spec, id: string, cleanup: Cleanup): CgroupHandle {
   if (ctx.opts.systemdCgroup) throw new Error("--systemd-cgroup is not supported: minidocker manages cgroupfs directly");
   const manager = cgroupManager({ cgroupsPath: spec.linux?.cgroupsPath, id, warn: (m) => ctx.log.warn(`cgroup: ${m}`) });
+  checkExistingCgroup(ctx, manager);
   cleanup.add("cgroup", () => manager.destroy());
   return manager;
+}
+
+/**
+ * runc's checks of a cgroup that may already exist (libcontainer factory Create), before anything
+ * is made: processes inside only warn; a frozen one (or one below a frozen parent) is refused —
+ * init would hang in it, uninterruptible, on its first step.
+ */
+function checkExistingCgroup(ctx: Context, manager: CgroupHandle): void {
+  if (manager.exists()) {
+    let pids: number[] = [];
+    try { pids = manager.pids(); } catch { /* racing a removal: nothing to report */ }
+    if (pids.length) ctx.log.warn(`container's cgroup is not empty: ${pids.length} process(es) found`);
+  }
+  if (manager.joinsFrozen()) throw new RuntimeError("container's cgroup unexpectedly frozen");
 }
 
 /**

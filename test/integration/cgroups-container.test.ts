@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, wr
 import { tmpdir } from "node:os";
 import { cgroupVersion } from "../../src/cgroups/manager.ts";
 import type { Spec } from "../../src/spec/types.ts";
+import { defineExistingCgroupTests } from "./cgroups-existing.ts";
 import { BIN, leftovers, makeBundle, makeRoot, md, REPO, removeBundle, uniqueId } from "./lib.ts";
 
 const MiB = 1024 * 1024;
@@ -87,6 +88,8 @@ const diskWithoutBfq = (() => { try { return !readFileSync("/sys/dev/block/254:0
 const hog = "head -c 100m /dev/zero | tail >/dev/null; echo tail=$?";
 
 describe.if(V1)("cgroups in real containers (v1 host)", () => {
+  defineExistingCgroupTests(root);
+
   test("lab bundle: 100M allocated under the 64M limit is OOM-killed and `events` reports the oom", async () => {
     const id = uniqueId("oom");
     const c = createKeepingOutput(labBundle(["sh", "-c", `sleep 0.5; ${hog}`]), id);

@@ -1,11 +1,13 @@
 // cgroup v2 enforcement. Needs a pure cgroup v2 host; on cgroup v1/hybrid hosts run it in the VM:
 //   /work/shared/vm/run-in-vm --timeout 300 /work/main/node_modules/.bin/bun test test/integration/cgroups-v2.test.ts
 // (the VM: 1 CPU, controllers cpu io memory pids; no cpuset, hugetlb, rdma, io.weight).
-import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { afterAll, describe, expect, test } from "bun:test";
+import { readFileSync, rmSync } from "node:fs";
 import { cgroupVersion } from "../../src/cgroups/manager.ts";
 import { deviceFilterCount } from "../../src/sys/bpf.ts";
+import { defineExistingCgroupTests } from "./cgroups-existing.ts";
 import { defineEnforcementTests, newCgroup, withCgroup } from "./cgroups-scenarios.ts";
+import { makeRoot, md } from "./lib.ts";
 
 // Fail loudly, never skip: a host without cgroup v2 controllers must run this through run-in-vm.
 const controllers = cgroupVersion() === 2 ? readFileSync("/sys/fs/cgroup/cgroup.controllers", "utf8") : "";
@@ -77,4 +79,14 @@ describe("cgroup v2", () => {
       expect(cg.pids()).toEqual([]);
     });
   });
+});
+
+const root = makeRoot();
+afterAll(() => {
+  for (const id of md(root, ["list", "-q"]).stdout.split("\n").filter(Boolean)) md(root, ["delete", "--force", id]);
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe("cgroup v2: real containers", () => {
+  defineExistingCgroupTests(root);
 });

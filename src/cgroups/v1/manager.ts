@@ -3,10 +3,10 @@
 import type { CgroupManager, CgroupManagerOptions } from "../api.ts";
 import { defaultWarn } from "../api.ts";
 import { FIELD_OF_CONTROLLER, type Controller } from "../controller.ts";
-import { CgroupError, errnoOf, readCgroupFile, writeCgroupFile } from "../files.ts";
+import { CgroupError, errnoOf, hasCgroupFile, readCgroupFile, writeCgroupFile } from "../files.ts";
 import { cgroup2Mounts, cgroupV1Hierarchies, relativeToMountRoot } from "../mounts.ts";
 import { DEFAULT_CGROUP_ROOT, innerCgroupPath, joinCgroupPath, parentCgroupPath, parseProcCgroup } from "../paths.ts";
-import { isDirectory, removeCgroupTree, signalPids, subtreePids, waitFor } from "../tree.ts";
+import { isDirectory, nearestExistingDir, removeCgroupTree, signalPids, subtreePids, waitFor } from "../tree.ts";
 import { emptyStats, type LinuxResources, type Stats } from "../types.ts";
 import { exists, mkdir, readText, rmdir } from "../../sys/fs.ts";
 import { blkio } from "./blkio.ts";
@@ -157,6 +157,13 @@ export class CgroupV1Manager implements CgroupManager {
       if (state === "FROZEN") writeCgroupFile(dir, "freezer.state", "THAWED");
       throw new CgroupError(`freezer.state did not reach ${state} in 5 s`, "", "freezer.state");
     }
+  }
+
+  joinsFrozen(): boolean {
+    if (this.paths.freezer === undefined) return false;
+    // a child of a frozen cgroup reads FROZEN too (parent_freezing); the hierarchy root has no freezer.state
+    const dir = nearestExistingDir(this.paths.freezer);
+    return hasCgroupFile(dir, "freezer.state") && readCgroupFile(dir, "freezer.state").trim() !== "THAWED";
   }
 
   freeze(): void { this.setFreezer("FROZEN"); }

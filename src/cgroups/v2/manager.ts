@@ -5,7 +5,7 @@ import { defaultWarn } from "../api.ts";
 import { FIELD_OF_CONTROLLER, type Controller } from "../controller.ts";
 import { CgroupError, errnoOf, hasCgroupFile, readCgroupFile, readFlatKeyed, writeCgroupFile } from "../files.ts";
 import { DEFAULT_CGROUP_ROOT, innerCgroupPath, joinCgroupPath, parentCgroupPath, parseProcCgroup } from "../paths.ts";
-import { isDirectory, removeCgroupTree, signalPids, subtreePids, waitFor } from "../tree.ts";
+import { isDirectory, nearestExistingDir, removeCgroupTree, signalPids, subtreePids, waitFor } from "../tree.ts";
 import { emptyStats, type LinuxResources, type Stats } from "../types.ts";
 import { exists, mkdir, readText, rmdir } from "../../sys/fs.ts";
 import { cpu } from "./cpu.ts";
@@ -110,6 +110,13 @@ export class CgroupV2Manager implements CgroupManager {
       if (frozen) writeCgroupFile(this.dir, "cgroup.freeze", "0");
       throw new CgroupError(`cgroup.events did not report frozen ${frozen ? 1 : 0} in 5 s`, "", "cgroup.events");
     }
+  }
+
+  joinsFrozen(): boolean {
+    // cgroup.freeze is the cgroup's own request; an ancestor's "1" freezes the whole subtree
+    for (let dir = nearestExistingDir(this.dir); dir.startsWith(`${this.root}/`); dir = dir.slice(0, dir.lastIndexOf("/")))
+      if (hasCgroupFile(dir, "cgroup.freeze") && readCgroupFile(dir, "cgroup.freeze").trim() === "1") return true;
+    return false;
   }
 
   freeze(): void { this.setFrozen(true); }
