@@ -1,7 +1,8 @@
 // AppArmor and SELinux: a profile or label is applied where the host has the LSM, and is a clear
 // error where it does not (runc refuses too rather than run the process unconfined).
 import { RuntimeError } from "../sys/errors.ts";
-import { exists, readText, writeText } from "../sys/fs.ts";
+import { exists, readText } from "../sys/fs.ts";
+import { writeProcFile } from "../sys/procfs.ts";
 
 export const apparmorEnabled = () => {
   try { return readText("/sys/module/apparmor/parameters/enabled").trim() === "Y"; } catch { return false; }
@@ -22,12 +23,12 @@ export function checkLsm(where: string, p: { apparmorProfile?: string; selinuxLa
 export function applyLsm(p: { apparmorProfile?: string; selinuxLabel?: string }) {
   if (p.apparmorProfile) {
     const attr = exists("/proc/self/attr/apparmor/exec") ? "/proc/self/attr/apparmor/exec" : "/proc/self/attr/exec";
-    try { writeText(attr, `exec ${p.apparmorProfile}`); } catch (e) {
+    try { writeProcFile(attr.slice("/proc/".length), `exec ${p.apparmorProfile}`); } catch (e) {
       throw new RuntimeError(`process.apparmorProfile "${p.apparmorProfile}": ${(e as Error).message}`);
     }
   }
   if (p.selinuxLabel) {
-    try { writeText("/proc/self/attr/exec", p.selinuxLabel); } catch (e) {
+    try { writeProcFile("self/attr/exec", p.selinuxLabel); } catch (e) {
       throw new RuntimeError(`process.selinuxLabel "${p.selinuxLabel}": ${(e as Error).message}`);
     }
   }

@@ -4,7 +4,7 @@
 // Imports only sys/, linux/ and stages/ (no valibot, citty, consola): it runs at every start.
 import { runHooks } from "../linux/hooks.ts";
 import { enterRootfs, finalizeRootfs, mountConsole, prepareRootfs } from "../linux/rootfs.ts";
-import { writeProcFile } from "../linux/procfs.ts";
+import { writeProcFile } from "../sys/procfs.ts";
 import { applyProcess } from "../linux/process.ts";
 import { bringUp } from "../linux/network.ts";
 import { setupConsole } from "../linux/terminal.ts";

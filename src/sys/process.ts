@@ -12,6 +12,7 @@ import { ptr } from "bun:ffi";
 import { libc } from "../../ffi/libc.ts";
 import { SysError } from "./errors.ts";
 import { readText, writeText } from "./fs.ts";
+import { writeProcFile } from "./procfs.ts";
 import { check, NR, syscall } from "./linux.ts";
 
 export interface CapabilityState {
@@ -166,7 +167,9 @@ export const linuxProcessSys: ProcessSys = {
   umask: (mask) => Number(libc.umask(mask)),
 
   writeFile(path, text) {
-    fsCall("write", path, () => writeText(path, text));
+    // /proc files through a clone of /proc no mount can cover (CVE-2025-52881)
+    if (path.startsWith("/proc/")) writeProcFile(path.slice("/proc/".length), text);
+    else fsCall("write", path, () => writeText(path, text));
   },
 
   readFile(path) {

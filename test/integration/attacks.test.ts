@@ -91,7 +91,7 @@ describe("CVE-2025-52881: sysctl writes reach the real /proc file, whatever is m
     const dir = `${root}/procwrite`;
     mkdirSync(dir, { recursive: true });
     writeFileSync(`${dir}/decoy`, "decoy\n");
-    writeFileSync(`${dir}/write.ts`, `import { writeProcFile } from "${REPO}/src/linux/procfs.ts";
+    writeFileSync(`${dir}/write.ts`, `import { writeProcFile } from "${REPO}/src/sys/procfs.ts";
 writeProcFile("sys/kernel/domainname", "md-written");`);
     // a private mount and UTS namespace: the host's domainname is never touched
     const script = `mount --bind ${dir}/decoy /proc/sys/kernel/domainname && ${REPO}/node_modules/.bin/bun ${dir}/write.ts;

@@ -3,10 +3,10 @@
 // it vanish into a tmpfs). Each write goes through a detached copy of the /proc mount (nothing
 // mounted on it travels along), resolved without crossing a mount or following a magic link,
 // and the file opened is checked to be on procfs — the ideas of runc 1.2.8 / libpathrs.
-import { RuntimeError, SysError } from "../sys/errors.ts";
-import { fstat, writeAll } from "../sys/fs.ts";
-import { fsMagic, openat2, openTree, OPEN_TREE, RESOLVE } from "../sys/in-root.ts";
-import * as sys from "../sys/linux.ts";
+import { RuntimeError, SysError } from "./errors.ts";
+import { fstat, writeAll } from "./fs.ts";
+import { fsMagic, openat2, openTree, OPEN_TREE, RESOLVE } from "./in-root.ts";
+import * as sys from "./linux.ts";
 
 export const PROC_SUPER_MAGIC = 0x9fa0;
 const PROC_ROOT_INO = 1;
@@ -19,8 +19,9 @@ function privateProcRoot(): number {
   try {
     root = openTree(AT_FDCWD, "/proc", OPEN_TREE.CLONE | OPEN_TREE.CLOEXEC);
   } catch (e) {
-    if (!(e instanceof SysError && e.errno === 38 /* ENOSYS */)) throw e;
-    root = sys.open("/proc", sys.O.PATH | sys.O.DIRECTORY | sys.O.CLOEXEC); // before 5.2: at least checked below
+    // before 5.2, or without CAP_SYS_ADMIN over the mount namespace: /proc itself, at least checked below
+    if (!(e instanceof SysError && (e.errno === 38 /* ENOSYS */ || e.errno === 1 /* EPERM */))) throw e;
+    root = sys.open("/proc", sys.O.PATH | sys.O.DIRECTORY | sys.O.CLOEXEC);
   }
   if (fsMagic(root, "/proc") !== PROC_SUPER_MAGIC || fstat(root).ino !== PROC_ROOT_INO) {
     sys.close(root);
