@@ -2,7 +2,7 @@
 // unified mount): limits enforced inside a container, and the commands around them — events,
 // pause/resume, update, ps, kill --all, delete — plus refused limits that leave nothing behind.
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { cgroupVersion } from "../../src/cgroups/manager.ts";
 import type { Spec } from "../../src/spec/types.ts";
@@ -27,6 +27,7 @@ afterAll(() => {
 const V1 = cgroupVersion() === 1;
 /** A container's directory in one v1 hierarchy (the default cgroupsPath is /minidocker/<id>). */
 const cgroupDir = (controller: string, id: string) => `/sys/fs/cgroup/${controller}/minidocker/${id}`;
+const cgroupFileAt = (controller: string, path: string, file: string) => readFileSync(`/sys/fs/cgroup/${controller}/${path}/${file}`, "utf8").trim();
 const cgroupFile = (controller: string, id: string, file: string) => readFileSync(`${cgroupDir(controller, id)}/${file}`, "utf8").trim();
 const flatKeyed = (text: string) => Object.fromEntries(text.split("\n").filter(Boolean).map((l) => l.split(/\s+/)).map(([k, v]) => [k, Number(v)]));
 
@@ -403,6 +404,28 @@ describe.if(V1)("cgroups in real containers (v1 host)", () => {
     const pid = JSON.parse(md(root, ["state", id]).stdout).pid;
     expect(readFileSync(`/proc/${pid}/status`, "utf8")).toMatch(/Cpus_allowed_list:\s+1\n/);
     removeContainer(id);
+  });
+
+  test("realtime runtime below parents that do not exist yet: the ones we make get the budget, SCHED_FIFO works", () => {
+    const top = `md-rt-new-${process.pid}`;
+    const id = uniqueId("rtnew");
+    try {
+      const b = bundle((s) => {
+        s.linux!.cgroupsPath = `/${top}/sub/${id}`;
+        s.linux!.resources = { cpu: { realtimeRuntime: 10_000, realtimePeriod: 1_000_000 } };
+        s.process!.scheduler = { policy: "SCHED_FIFO", priority: 1 }; // refused (EPERM) without an RT budget
+      }, ["sh", "-c", "grep :cpu: /proc/self/cgroup; cat /sys/fs/cgroup/cpu/cpu.rt_runtime_us"]);
+      const r = md(root, ["run", "-b", b, id]);
+      expect(r.stderr).toBe("");
+      expect(r.stdout).toMatch(new RegExp(`:cpu(,cpuacct)?:/${top}/sub/${id}\n10000\n$`));
+      expect(cgroupFileAt("cpu", `${top}/sub`, "cpu.rt_runtime_us")).toBe("10000");
+      expect(leftovers(root, id)).toEqual([]);
+    } finally {
+      for (const c of readdirSync("/sys/fs/cgroup")) {
+        try { rmdirSync(`/sys/fs/cgroup/${c}/${top}/sub`); } catch {}
+        try { rmdirSync(`/sys/fs/cgroup/${c}/${top}`); } catch {}
+      }
+    }
   });
 
   test("realtime runtime, given a parent with an RT budget (absolute cgroupsPath under our own parent)", () => {

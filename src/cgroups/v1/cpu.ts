@@ -3,8 +3,24 @@
 import { isCpuSet } from "../common.ts";
 import type { Controller } from "../controller.ts";
 import { CgroupError, readFlatKeyed, readNumber, writeCgroupFile, writeOrDefer } from "../files.ts";
+import type { LinuxResources } from "../types.ts";
 
 const F = "linux.resources.cpu";
+
+/**
+ * Give cgroups we made above the container's (e.g. "/a" and "/a/b" for cgroupsPath "/a/b/c") the
+ * realtime budget the container asks for, top-down: a new cgroup has rt_runtime_us 0, and the kernel
+ * refuses (EINVAL) a child whose budget exceeds its parent's. They hold only our chain, so the
+ * child's own values suffice. Cgroups we did not make are left as they are (as runc does).
+ */
+export function reserveRealtimeBudget(madeAncestors: readonly string[], r: LinuxResources): void {
+  const c = r.cpu;
+  if (!c?.realtimeRuntime || c.realtimeRuntime < 0) return;
+  for (const dir of madeAncestors) {
+    if (c.realtimePeriod) writeCgroupFile(dir, "cpu.rt_period_us", String(c.realtimePeriod), `${F}.realtimePeriod`);
+    writeCgroupFile(dir, "cpu.rt_runtime_us", String(c.realtimeRuntime), `${F}.realtimeRuntime`);
+  }
+}
 
 export const cpu: Controller = {
   name: "cpu",

@@ -10,7 +10,7 @@ import { isDirectory, nearestExistingDir, removeCgroupTree, signalPids, subtreeP
 import { emptyStats, type LinuxResources, type Stats } from "../types.ts";
 import { exists, mkdir, readText, rmdir } from "../../sys/fs.ts";
 import { blkio } from "./blkio.ts";
-import { cpu } from "./cpu.ts";
+import { cpu, reserveRealtimeBudget } from "./cpu.ts";
 import { cpuacct } from "./cpuacct.ts";
 import { cpuset, inheritCpuset } from "./cpuset.ts";
 import { devices } from "./devices.ts";
@@ -72,6 +72,8 @@ export class CgroupV1Manager implements CgroupManager {
   readonly path: string;
   readonly paths: Record<string, string>;
   private readonly warn: (m: string) => void;
+  /** cpu-hierarchy cgroups create() made above ours, top-down: they need a realtime budget before ours can have one. */
+  private madeCpuAncestors: string[] = [];
 
   /** `dirs`: controller → absolute directory. */
   constructor(dirs: Record<string, string>, path: string, warn = defaultWarn) {
@@ -116,9 +118,11 @@ export class CgroupV1Manager implements CgroupManager {
         mkdirInCgroup(dir, (d) => {
           made.push(d);
           if (controller === "cpuset") inheritCpuset(d, d.slice(0, d.lastIndexOf("/")));
+          if (dir === this.paths.cpu && d !== dir) this.madeCpuAncestors.push(d);
         });
       }
     } catch (e) {
+      this.madeCpuAncestors = [];
       for (const d of made.reverse()) try { rmdir(d); } catch { /* best effort; the error below matters */ }
       throw e;
     }
@@ -130,6 +134,7 @@ export class CgroupV1Manager implements CgroupManager {
       throw new CgroupError(`requires cgroup v2 (this host runs cgroup v1): can't write cgroup v2 file "${unifiedKey}"`,
         "linux.resources.unified", unifiedKey);
     const context = { warn: this.warn };
+    reserveRealtimeBudget(this.madeCpuAncestors, resources);
     for (const controller of V1_CONTROLLERS) {
       if (!controller.isSet(resources)) continue;
       controller.apply(this.dirOf(controller.name), resources, context);
