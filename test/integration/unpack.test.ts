@@ -472,6 +472,28 @@ describe("sources", () => {
 // ---------------------------------------------------------------------------------------------
 // End to end: a busybox image, saved as a docker-archive, unpacked and run
 
+describe.skipIf(!have("podman"))("end to end, podman save", () => {
+  test("podman save --format docker-archive and oci-archive: unpack, then run", () => {
+    const store = fresh("podman");
+    mkdirSync(`${store}/tmp`, { recursive: true });
+    const podman = ["podman", "--root", `${store}/storage`, "--runroot", `${store}/run`, "--storage-driver", "vfs", "--tmpdir", `${store}/tmp`];
+    const layerTar = `${fresh("busybox")}.tar`;
+    run(["tar", "-C", `${REPO}/bundles/busybox/rootfs`, "--numeric-owner", "-cf", layerTar, "."]);
+    run([...podman, "import", "--change", 'CMD ["/bin/sh","-c","echo from podman in $(pwd)"]', "--change", "WORKDIR /tmp", layerTar, "localhost/bb:v1"]);
+    const docker = `${fresh("pd")}.tar`, oci = `${fresh("po")}.tar`;
+    run([...podman, "save", "-q", "--format", "docker-archive", "-o", docker, "localhost/bb:v1"]);
+    run([...podman, "save", "-q", "--format", "oci-archive", "-o", oci, "localhost/bb:v1"]);
+    for (const source of [`docker-archive:${docker}`, `docker-archive:${docker}:localhost/bb:v1`, `oci-archive:${oci}`]) {
+      const b = fresh("bundle");
+      expect(unpack(source, b)).toMatchObject({ code: 0, stderr: "" });
+      const r = md(stateRoot, ["run", "-b", b, `unpack-podman-${n}`]);
+      expect(`${source}: ${r.stderr}${r.stdout}`).toBe(`${source}: from podman in /tmp\n`);
+      expect(r.code).toBe(0);
+    }
+    rmSync(store, { recursive: true, force: true });
+  });
+});
+
 describe("end to end, rootless", () => {
   test("a --rootless bundle with --uid-map runs in a user namespace, files owned by its root", () => {
     const layerTar = `${fresh("busybox")}.tar`;
