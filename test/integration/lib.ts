@@ -5,6 +5,7 @@ import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from "node:os";
 import { defaultSpec } from "../../src/spec/defaults.ts";
 import type { Spec } from "../../src/spec/types.ts";
+import { PR, prctl, waitpid, WNOHANG } from "../../src/sys/linux.ts";
 
 export const REPO = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 /** The binary under test: the compiled one (MINIDOCKER_BIN overrides, e.g. to run under runc). */
@@ -19,9 +20,92 @@ if (!existsSync(`${ROOTFS_TEMPLATE}/bin/busybox`)) {
 
 export interface Result { code: number; stdout: string; stderr: string }
 
+// What leftovers() checks, and why it can see it:
+// - a leaked init: its argv is "minidocker init", naming no container, and it may die before
+//   state.json names it. This process is a child subreaper, so whatever our runs leave behind is
+//   re-parented to us (not to PID 1): md() notes each new child and the pids state.json and
+//   --pid-file give, with their start time (a reused pid is not a leak), tagged with the call's args.
+// - a leaked mount: the container's own mounts are in its mount namespace; what can leak into the
+//   host's is a mount under a bundle, root or scratch dir this process made (propagation) or one
+//   naming the id. Both are new by construction (fresh mkdtemp dirs, unique ids), so no snapshot
+//   of the table is needed: mount ids are reused at once, other runs on the machine mount and
+//   unmount meanwhile, and a leak whose id was in a snapshot went unseen.
+prctl(PR.SET_CHILD_SUBREAPER, 1);
+
+interface Tracked { pid: number; startTime: string; tags: string[] }
+const tracked: Tracked[] = [];
+const ourDirs = new Set<string>();
+
+/** Directories whose mounts in the host's table are leaks (bundles, roots, scratch dirs). */
+export function watchDirForMounts(dir: string) { ourDirs.add(dir.replace(/\/+$/, "")); }
+
+/** Our children, every thread's (the kernel re-parents an orphan to one of the subreaper's threads). */
+function ourChildren(): Set<number> {
+  const pids = new Set<number>();
+  for (const tid of readdirSync(`/proc/${process.pid}/task`)) {
+    try {
+      for (const p of readFileSync(`/proc/${process.pid}/task/${tid}/children`, "utf8").split(" ")) if (p) pids.add(Number(p));
+    } catch {}
+  }
+  return pids;
+}
+
+function procState(pid: number): { state: string; startTime: string } | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /s, "").split(" ");
+    return { state: fields[0]!, startTime: fields[19]! };
+  } catch {
+    return undefined;
+  }
+}
+
+function track(pid: number, tags: string[]) {
+  const st = procState(pid);
+  if (!st || tracked.some((t) => t.pid === pid && t.startTime === st.startTime)) return;
+  tracked.push({ pid, startTime: st.startTime, tags });
+}
+
+/** The tracked process if it still runs (the same start time); a zombie child of ours is reaped. */
+function stillRunning(t: Tracked): boolean {
+  const st = procState(t.pid);
+  if (!st || st.startTime !== t.startTime) return false;
+  if (st.state === "Z" || st.state === "X") {
+    try { waitpid(t.pid, WNOHANG); } catch { /* not ours, or reaped already */ }
+    return false;
+  }
+  return true;
+}
+
+/** After a call: new children of ours, and what state.json and --pid-file say, tagged with its args. */
+function trackAfterCall(root: string, args: string[], childrenBefore: Set<number>) {
+  for (const pid of ourChildren()) if (!childrenBefore.has(pid)) track(pid, args);
+  for (const arg of args) {
+    if (!/^[\w.+-]+$/.test(arg)) continue;
+    try { track((JSON.parse(readFileSync(`${root}/${arg}/state.json`, "utf8")) as { pid: number }).pid, [arg]); } catch {}
+  }
+  const pidFile = args.indexOf("--pid-file");
+  if (pidFile >= 0) try { track(Number(readFileSync(args[pidFile + 1]!, "utf8")), args); } catch {}
+  const bundle = args.findIndex((a) => a === "-b" || a === "--bundle");
+  if (bundle >= 0 && args[bundle + 1]) watchDirForMounts(args[bundle + 1]!);
+  for (const t of tracked) stillRunning(t); // reap what exited meanwhile
+}
+
+interface MountEntry { mountPoint: string; root: string; line: string }
+
+function readMountinfo(): MountEntry[] {
+  // octal escapes (\040 for a space) in paths
+  const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(Number.parseInt(o, 8)));
+  return readFileSync("/proc/self/mountinfo", "utf8").split("\n").filter(Boolean).map((line) => {
+    const f = line.split(" ");
+    return { root: unescape(f[3]!), mountPoint: unescape(f[4]!), line };
+  });
+}
+
 /** A private state root for one test file; `cleanup()` asserts and removes it. */
 export function makeRoot(): string {
-  return mkdtempSync(`${tmpdir()}/md-root-`);
+  const root = mkdtempSync(`${tmpdir()}/md-root-`);
+  watchDirForMounts(root);
+  return root;
 }
 
 /** Run the runtime: `md(root, ["run", "-b", bundle, id])`. */
@@ -29,6 +113,7 @@ export function md(root: string, args: string[], opts: { stdin?: string | Buffer
   // Output goes to files, not pipes: a detached container inherits our stdio and would keep a
   // pipe open (as with runc), so waiting for EOF would wait for the container.
   const out = `${tmpdir()}/md-out-${process.pid}-${++outCounter}`;
+  const childrenBefore = ourChildren();
   const p = spawnSync([opts.bin ?? BIN, "--root", root, ...args], {
     stdin: opts.stdin !== undefined ? Buffer.from(opts.stdin) : "ignore",
     stdout: Bun.file(`${out}.1`),
@@ -36,6 +121,7 @@ export function md(root: string, args: string[], opts: { stdin?: string | Buffer
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...opts.env },
     timeout: opts.timeoutMs ?? 30_000,
   });
+  trackAfterCall(root, args, childrenBefore);
   const read = (f: string) => { try { return readFileSync(f, "utf8"); } finally { rmSync(f, { force: true }); } };
   return { code: p.exitCode ?? 128 + 9, stdout: read(`${out}.1`), stderr: read(`${out}.2`) };
 }
@@ -47,6 +133,7 @@ let outCounter = 0;
  */
 export function makeBundle(edit: (spec: Spec) => void = () => {}, args: string[] = ["sh", "-c", "true"]): string {
   const dir = mkdtempSync(`${tmpdir()}/md-bundle-`);
+  watchDirForMounts(dir);
   chmodSync(dir, 0o755); // a user-namespace root (host uid 100000) must reach the rootfs
   cpSync(ROOTFS_TEMPLATE, `${dir}/rootfs`, { recursive: true, verbatimSymlinks: true });
   const spec = defaultSpec({ args });
@@ -76,10 +163,28 @@ export function cgroupDirsOf(id: string): string[] {
   return found;
 }
 
-/** Mounts whose source or target mention `needle` in the host's mount table. */
-export function hostMountsMentioning(needle: string): string[] {
-  const text = readFileSync("/proc/self/mountinfo", "utf8");
-  return text.split("\n").filter((l) => l.includes(needle));
+/** Mounts of the host's table whose mount point is under one of our dirs, or which name `id`. */
+export function hostMountsLeftBy(id: string): string[] {
+  const under = (path: string, dir: string) => path === dir || path.startsWith(`${dir}/`);
+  const names = (path: string) => path.split("/").includes(id);
+  return readMountinfo()
+    .filter((m) => [...ourDirs].some((d) => under(m.mountPoint, d)) || names(m.mountPoint) || names(m.root))
+    .map((m) => m.line);
+}
+
+/** Processes of container `id` that still run: its init (state.json, --pid-file), and what its calls left behind. */
+export function processesLeftBy(id: string): string[] {
+  const live = tracked.filter((t) => t.tags.includes(id) && stillRunning(t)).map((t) => t.pid);
+  // Children of ours from runs md() did not make (tests spawning the binary themselves): in its cgroup
+  for (const pid of ourChildren()) {
+    if (live.includes(pid) || !procState(pid) || ["Z", "X"].includes(procState(pid)!.state)) continue;
+    try { if (readFileSync(`/proc/${pid}/cgroup`, "utf8").split("\n").some((l) => l.split("/").includes(id))) live.push(pid); } catch {}
+  }
+  return live.map((pid) => {
+    let cmd = "?";
+    try { cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ").trim(); } catch {}
+    return `${pid} ${cmd}`;
+  });
 }
 
 /** Processes whose cmdline mentions `needle`. */
@@ -95,12 +200,13 @@ export function processesMentioning(needle: string): number[] {
   return pids;
 }
 
-/** Assert nothing of container `id` is left: state dir, cgroup, mounts. */
+/** Nothing of container `id` may be left: state dir, cgroup, host mounts, processes (its init included). */
 export function leftovers(root: string, id: string): string[] {
   const out: string[] = [];
   if (existsSync(`${root}/${id}`)) out.push(`state dir ${root}/${id}`);
   out.push(...cgroupDirsOf(id).map((d) => `cgroup ${d}`));
-  out.push(...hostMountsMentioning(`/${id}/`).map((m) => `mount ${m}`));
+  out.push(...hostMountsLeftBy(id).map((m) => `mount ${m}`));
+  out.push(...processesLeftBy(id).map((p) => `process ${p}`));
   return out;
 }
 

@@ -4,11 +4,12 @@ import { afterAll } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import type { Spec } from "../../src/spec/types.ts";
-import { makeBundle, makeRoot, md, removeBundle } from "./lib.ts";
+import { makeBundle, makeRoot, md, removeBundle, watchDirForMounts } from "./lib.ts";
 
 export function testScope(name: string) {
   const root = makeRoot();
   const scratch = mkdtempSync(`${tmpdir()}/md-${name}-`);
+  watchDirForMounts(scratch);
   const bundles: string[] = [];
   const ids: string[] = [];
   afterAll(() => {
