@@ -2,7 +2,7 @@
 # missing on a fresh Debian 12 machine (as root), install npm packages, build dist/minidocker.
 # Source it: `. scripts/lib/setup.sh; ensure_deps; build_minidocker`.
 
-APT_PACKAGES=(busybox-static runc crun iproute2 libseccomp2 gcc libc6-dev util-linux procps)
+APT_PACKAGES=(busybox-static runc crun iproute2 libseccomp2 gcc libc6-dev util-linux procps strace)
 
 log_step() { printf '==> %s\n' "$*" >&2; }
 

@@ -10,12 +10,12 @@ import { isBind, parseMountOptions } from "../linux/mount-options.ts";
 import { parseConfig, parseJson } from "../spec/parse.ts";
 import { at, isIdmapped, normalizeSysctlName, sysctlNamespace } from "../spec/validate.ts";
 import type { LinuxNamespace, Mount, Spec } from "../spec/types.ts";
-import { hookState, killAndReap, type StoredState, validateId } from "../state/store.ts";
+import { hookState, type StoredState, validateId } from "../state/store.ts";
 import type { InitPlan } from "../stages/protocol.ts";
 import { ConfigError, during, RuntimeError, step } from "../sys/errors.ts";
 import * as sys from "../sys/linux.ts";
 import { CLONE, MS, O } from "../sys/linux.ts";
-import { Cleanup, type Context } from "./context.ts";
+import { Cleanup, type Context, type OwnedFd } from "./context.ts";
 import { launchInit, logInitWarnings } from "./launch.ts";
 import type { JoinNamespace } from "../stages/spawn.ts";
 import { applyCgroupLimits, makeCgroup, openCgroup, openCloneTarget, openTaskFiles, type CgroupHandle } from "./cgroup.ts";
@@ -75,8 +75,9 @@ export function checkConsole(terminal: boolean | undefined, o: { consoleSocket?:
 }
 
 /** Open the namespaces to join (user first), and the CLONE_NEW* flags of the ones to create. */
-export function namespaceFds(namespaces: readonly LinuxNamespace[], cleanup: Cleanup): { join: JoinNamespace[]; cloneFlags: number; newCgroupns: boolean } {
+export function namespaceFds(namespaces: readonly LinuxNamespace[], cleanup: Cleanup): { join: JoinNamespace[]; owned: OwnedFd[]; cloneFlags: number; newCgroupns: boolean } {
   const join: JoinNamespace[] = [];
+  const owned: OwnedFd[] = [];
   let cloneFlags = 0, newCgroupns = false;
   for (const ns of userFirst(namespaces)) {
     const what = `linux.namespaces[${namespaces.indexOf(ns)}]`;
@@ -87,7 +88,7 @@ export function namespaceFds(namespaces: readonly LinuxNamespace[], cleanup: Cle
       } catch (e) {
         throw new ConfigError(`${what}.path`, (e as Error).message);
       }
-      cleanup.add(`${what} fd`, () => sys.close(fd));
+      owned.push(cleanup.fd(`${what} fd`, fd));
       // setns checks the type: a path to another kind of namespace fails with EINVAL, named here
       join.push({ fd, type: NS_FLAGS[ns.type]!, what: `${what} (${ns.type})`, path: ns.path });
     } else if (ns.type === "cgroup") {
@@ -96,7 +97,7 @@ export function namespaceFds(namespaces: readonly LinuxNamespace[], cleanup: Cle
       cloneFlags |= NS_FLAGS[ns.type]!;
     }
   }
-  return { join, cloneFlags, newCgroupns };
+  return { join, owned, cloneFlags, newCgroupns };
 }
 
 /**
@@ -218,15 +219,15 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
   // Held until the container is created: start, kill and delete wait for it (a start in between
   // would run the process before the cgroup limits; a delete would pull the state dir away), and
   // `state` says "creating" meanwhile. Unlocked only after the state dir is gone on failure.
-  const unlock = ctx.store.lock(id);
+  let unlock: (() => void) | undefined;
+  cleanup.add("state dir", () => { ctx.store.removeDir(id); unlock?.(); });
+  unlock = ctx.store.lock(id);
   writeText(ctx.store.creatingPath(id), "");
-  cleanup.add("state dir", () => { ctx.store.removeDir(id); unlock(); });
 
   const fifo = ctx.store.fifoPath(id);
   sys.mkfifo(fifo, 0o622);
   chmod(fifo, 0o622); // mkfifo honours the umask; init may run as any user
-  const fifoFd = sys.open(fifo, O.PATH | O.CLOEXEC);
-  cleanup.add("fifo fd", () => sys.close(fifoFd));
+  const fifoFd = cleanup.fd("fifo fd", sys.open(fifo, O.PATH | O.CLOEXEC));
 
   const namespaces = spec.linux?.namespaces ?? [];
   const ns = namespaceFds(namespaces, cleanup);
@@ -235,13 +236,14 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
   const cgroup = openCgroup(ctx, spec, id, cleanup);
 
   let consoleSocketFd = opts.consoleFd ?? -1;
+  let consoleSocket: OwnedFd | undefined;
   if (opts.consoleSocket) {
     try {
-      consoleSocketFd = sys.connectUnix(resolvePath(opts.consoleSocket));
+      consoleSocket = cleanup.fd("console socket", sys.connectUnix(resolvePath(opts.consoleSocket)));
     } catch (e) {
       throw during(`console socket "${opts.consoleSocket}"`, e);
     }
-    cleanup.add("console socket", () => sys.close(consoleSocketFd));
+    consoleSocketFd = consoleSocket.fd;
   }
 
   const state: StoredState = {
@@ -272,7 +274,7 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
     process: proc.terminal && opts.consoleFd !== undefined && !proc.consoleSize ? { ...proc, consoleSize: callerWindowSize() } : proc,
     hostname: spec.hostname, domainname: spec.domainname, sysctl: spec.linux?.sysctl,
     loopbackUp: namespaces.some((n) => n.type === "network" && !n.path),
-    unshareCgroupns: ns.newCgroupns, fifoFd, consoleSocketFd, preserveFds: preserved.length,
+    unshareCgroupns: ns.newCgroupns, fifoFd: fifoFd.fd, consoleSocketFd, preserveFds: preserved.length,
     noNewKeyring: opts.noNewKeyring ?? false, userns, personality: spec.linux?.personality,
     seccomp: seccomp && { program: Buffer.from(seccomp.program).toString("base64"), flags: seccomp.flags },
     createContainerHooks: hooks.createContainer ?? [], startContainerHooks: hooks.startContainer ?? [],
@@ -297,12 +299,11 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
     timensOffsets: timeOffsets ? Object.entries(timeOffsets).map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}\n`).join("") : undefined,
     uidMappings: spec.linux?.uidMappings,
     gidMappings: spec.linux?.gidMappings,
-    inheritFds: [...preserved, fifoFd, ...(consoleSocketFd >= 0 ? [consoleSocketFd] : [])],
+    inheritFds: [...preserved, fifoFd.fd, ...(consoleSocketFd >= 0 ? [consoleSocketFd] : [])],
     cgroupFd: cloneTarget.fd,
   }, plan, {
     onSpawned: (pid, spawned) => {
-      state.pid = pid;
-      cleanup.add("init process", () => killAndReap(pid));
+      state.pid = pid; // killed by launchInit if it fails, by the entry below after
       plan.stateJson = hookState(state, "creating");
       cloneTarget.close();
       makeCgroup(cgroup, spec); // the rest, while init starts up (it joins once it has the plan)
@@ -311,7 +312,12 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
       plan.cgroupTaskFds = taskFds.length;
       // idmapped mounts: through the container's user namespace, joined or init's new one
       const usernsPath = namespaces.find((n) => n.type === "user")?.path ?? `/proc/${pid}/ns/user`;
-      return [...taskFds, ...openSourceTrees(mounts, rootfs.sourceTrees, usernsPath)]; // sent with the plan, then closed
+      try {
+        return [...taskFds, ...openSourceTrees(mounts, rootfs.sourceTrees, usernsPath)]; // sent with the plan, then closed
+      } catch (e) {
+        for (const fd of taskFds) sys.close(fd); // not handed over: still ours
+        throw e;
+      }
     },
     joinCgroup: (pid) => cgroup.addProcess(pid),
     whileInitWorks: (_pid, startTime) => {
@@ -326,16 +332,19 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
     },
     onSeccompFd: (fd) => deliverNotifyFd(spec, fd, hookState(state, "creating")),
   });
+  cleanup.add("init process", () => { launched.process.kill(); launched.process.close(); });
+  const channel = cleanup.fd("init channel", launched.channel.fd);
   applyLimits(); // init is ready and blocked on exec.fifo: its threads exist, the user's process has not run
   logInitWarnings(ctx, launched.warnings);
   ctx.log.debug(`container ${id}: init ${state.pid} is ready and waits on exec.fifo`);
-  sys.close(launched.channel.fd);
+  channel.close();
   if (opts.pidFile) writePidFile(opts.pidFile, state.pid);
-  sys.close(fifoFd);
-  if (consoleSocketFd >= 0 && opts.consoleFd === undefined) sys.close(consoleSocketFd);
-  for (const { fd } of ns.join) sys.close(fd);
+  fifoFd.close();
+  consoleSocket?.close();
+  for (const fd of ns.owned) fd.close();
   unlink(ctx.store.creatingPath(id));
   cleanup.keep();
+  launched.process.close();
   unlock();
   return { state, cgroup };
 }

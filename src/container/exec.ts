@@ -6,7 +6,7 @@ import { checkLsm } from "../linux/lsm.ts";
 import { parseJson, parseProcess } from "../spec/parse.ts";
 import type { Process } from "../spec/types.ts";
 import type { InitPlan } from "../stages/protocol.ts";
-import { hookState, initAlive, killAndReap, processAlive } from "../state/store.ts";
+import { hookState, initAlive, processAlive } from "../state/store.ts";
 import { during, RuntimeError } from "../sys/errors.ts";
 import { readText } from "../sys/fs.ts";
 import * as sys from "../sys/linux.ts";
@@ -140,9 +140,8 @@ export function execInContainer(ctx: Context, o: ExecOptions): number {
     inheritFds: [...preserved, ...(consoleSocketFd >= 0 ? [consoleSocketFd] : [])],
     cgroupFd: cloneTarget.fd,
   }, plan, {
-    onSpawned: (pid) => {
-      cleanup.add("exec process", () => killAndReap(pid));
-      cloneTarget.close();
+    onSpawned: () => {
+      cloneTarget.close(); // init is killed by launchInit if it fails, by the entry below after
       if (!byItself) return;
       const taskFds = openTaskFiles(cg!);
       plan.cgroupTaskFds = taskFds.length;
@@ -150,6 +149,8 @@ export function execInContainer(ctx: Context, o: ExecOptions): number {
     },
     onSeccompFd: (fd) => deliverNotifyFd(spec, fd, hookState(state, status)),
   });
+  cleanup.add("exec process", () => { launched.process.kill(); launched.process.close(); });
+  const channel = cleanup.fd("init channel", launched.channel.fd);
   logInitWarnings(ctx, launched.warnings);
   const movedByClone = cloneInto === undefined || launched.cgroupJoined;
   if (cg?.exists() && !(byItself && movedByClone)) cg.addProcess(launched.pid);
@@ -166,9 +167,10 @@ export function execInContainer(ctx: Context, o: ExecOptions): number {
   } catch (e) {
     throw leftError(launched.channel, alive, e);
   }
-  sys.close(launched.channel.fd);
+  channel.close();
   if (o.pidFile) writePidFile(o.pidFile, launched.pid);
   cleanup.keep();
+  launched.process.close();
   for (const { fd } of join) sys.close(fd);
   if (consoleSocketFd >= 0 && o.consoleFd === undefined) sys.close(consoleSocketFd);
   return launched.pid;

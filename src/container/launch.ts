@@ -7,7 +7,8 @@ import { RuntimeError, step, SysError } from "../sys/errors.ts";
 import { applyOomScoreAdj } from "../linux/process-attrs.ts";
 import type { Channel, Message } from "../stages/channel.ts";
 import * as sys from "../sys/linux.ts";
-import { killAndReap, processAlive, procStat } from "../state/store.ts";
+import { processAlive, procStat } from "../state/store.ts";
+import { OwnedProcess } from "../sys/pidfd.ts";
 import { raiseHardRlimits } from "../linux/rlimits.ts";
 import { linuxProcessSys } from "../sys/process.ts";
 
@@ -52,6 +53,8 @@ export interface LaunchHandlers {
 export interface Launched extends Spawned {
   startTime: string;
   warnings: string[];
+  /** init, by pidfd: the caller kills it if it fails later, and closes it once done. */
+  process: OwnedProcess;
 }
 
 /** Errors init reported itself: nothing more to look for on the channel. */
@@ -85,6 +88,8 @@ export function launchInit(req: Omit<SpawnRequest, "exePath" | "argv" | "env">, 
   const self = selfCommand();
   const spawned = spawnInit({ ...req, ...self, env: INIT_ENV, protectExe: req.protectExe && !exeProtectionDisabled() });
   const { pid, channel } = spawned;
+  // Until we return, init is ours to kill on failure (once, by pidfd); then the caller's.
+  const init = new OwnedProcess(pid);
   const startTime = procStat(pid)?.startTime ?? "";
   const alive = () => processAlive(pid);
   try {
@@ -115,7 +120,7 @@ export function launchInit(req: Omit<SpawnRequest, "exePath" | "argv" | "env">, 
         const fd = channel.takeFd();
         try { h.onSeccompFd?.(fd); } finally { sys.close(fd); }
       } else if (msg.type === "ready") {
-        return { ...spawned, startTime, warnings: (msg.warnings as string[]) ?? [] };
+        return { ...spawned, startTime, warnings: (msg.warnings as string[]) ?? [], process: init };
       } else if (msg.type === "error") {
         throw initError(msg);
       } else {
@@ -124,7 +129,8 @@ export function launchInit(req: Omit<SpawnRequest, "exePath" | "argv" | "env">, 
     }
   } catch (e) {
     const reported = leftError(channel, alive, e);
-    killAndReap(pid);
+    init.kill();
+    init.close();
     sys.close(channel.fd);
     throw reported;
   } finally {
