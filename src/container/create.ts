@@ -263,6 +263,7 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
     noPivot: opts.noPivot ?? false,
     userns,
     // in a user namespace init's root may not reach a bind source: the parent opens them (below)
+    console: proc.terminal === true,
     sourceTrees: userns ? mounts.flatMap((m, i) => (isBind(m.type, parseMountOptions(m.options)) ? [i] : [])) : [],
     cgroupns: namespaces.some((n) => n.type === "cgroup"),
     mountLabel: spec.linux?.mountLabel,

@@ -29,6 +29,8 @@ export interface RootfsPlan {
    * before the user namespace: their fds follow the plan, in this order (see prepareRootfs).
    */
   sourceTrees: number[];
+  /** process.terminal: /dev/console is made now, while /dev may still be written (a "ro" /dev comes later) */
+  console: boolean;
   cgroupns: boolean;
   mountLabel?: string;
 }
@@ -95,6 +97,19 @@ export function prepareRootfs(plan: RootfsPlan, sourceTrees: ReadonlyMap<number,
     } finally {
       sys.close(dev);
     }
+  }
+  if (plan.console) step("/dev/console", () => {
+    const dev = openDirInRoot(plan.rootfs, secureJoin(plan.rootfs, "/dev"));
+    try { makeConsoleTarget(dev); } finally { sys.close(dev); }
+  });
+}
+
+/** An empty /dev/console for the pty's bind (runc's mode), in /dev's fd; an existing entry is left to mountConsole's checks. */
+function makeConsoleTarget(dev: number) {
+  try {
+    sys.close(sys.openat(dev, "console", sys.O.CREAT | sys.O.EXCL | sys.O.NOFOLLOW | sys.O.WRONLY | sys.O.CLOEXEC, 0o666));
+  } catch (e) {
+    if (!(e instanceof SysError && e.errno === EEXIST)) throw e;
   }
 }
 
@@ -380,14 +395,8 @@ export function mountConsole(pty: number) {
   const dev = sys.open("/dev", sys.O.PATH | sys.O.DIRECTORY | sys.O.NOFOLLOW | sys.O.CLOEXEC);
   try {
     const flags = sys.O.PATH | sys.O.NOFOLLOW | sys.O.CLOEXEC;
-    let target: number;
-    try {
-      target = sys.openat(dev, "console", flags);
-    } catch (e) {
-      if (!(e instanceof SysError && e.errno === ENOENT)) throw e;
-      sys.close(sys.openat(dev, "console", sys.O.CREAT | sys.O.EXCL | sys.O.NOFOLLOW | sys.O.WRONLY | sys.O.CLOEXEC, 0o666));
-      target = sys.openat(dev, "console", flags);
-    }
+    makeConsoleTarget(dev); // made before pivot_root; again here should an image's /dev have lost it since
+    const target = sys.openat(dev, "console", flags);
     try {
       const st = fstat(target);
       if (!st.isFile() && !st.isCharacterDevice())

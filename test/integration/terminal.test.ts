@@ -253,6 +253,16 @@ describe("/dev/console with process.terminal (runc binds the pty there)", () => 
     expect(theirs.output.text).toBe(ours.output.text);
   });
 
+  test("a read-only /dev (runc's bats \"ro /dev mount\"): /dev/console is made before /dev turns read-only", async () => {
+    const b = bundle((s) => {
+      withTerminal()(s);
+      s.mounts!.find((m) => m.destination === "/dev")!.options!.push("ro");
+    }, ["sh", "-c", `${CONSOLE}; grep ' /dev ' /proc/self/mountinfo | cut -d' ' -f6 | cut -c1-2`]);
+    const ours = await viaSocket(b);
+    expect(ours.created.stderr).toBe("");
+    expect(ours.output.text).toBe("crw--w----\n88:0\n1\nro\n");
+  });
+
   test("CVE-2025-52565: a /dev/console the image links to /proc/sys/kernel/core_pattern is refused, nothing bound there", async () => {
     const b = bundle((s) => {
       withTerminal()(s);
