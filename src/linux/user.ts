@@ -7,7 +7,7 @@
 // additionalGids (an empty list clears the groups init inherited).
 import { SysError } from "../sys/errors.ts";
 import type { ProcessSys } from "../sys/process.ts";
-import { fchown, fstat, stat } from "../sys/fs.ts";
+import { fchown, fstat } from "../sys/fs.ts";
 
 /** process.user (config-schema.json). */
 export interface User {
@@ -63,21 +63,18 @@ function unmapped(e: unknown, kind: "uid" | "gid", id: number) {
   return e;
 }
 
+const NULL_DEVICE = (1 << 8) | 3; // makedev(1, 3), as FileStat encodes rdev
+
 /**
  * Give stdin, stdout and stderr to the user the process will run as, so it can reopen them
- * through /proc/self/fd (runc fixStdioPermissions). Skips /dev/null (shared with the host) and
- * fds already owned; EINVAL/EPERM (a file owned by an unmapped id, a read-only fs) are ignored,
- * as runc does. Call before switchUser, while still root.
+ * through /proc/self/fd (runc fixStdioPermissions): the owner changes, the group stays (a pty
+ * keeps devpts' gid=5, "tty"). Skips the null device (shared with the host; recognised as char
+ * 1:3, never by the container's /dev/null, CVE-2025-31133) and fds the user owns already;
+ * EINVAL/EPERM (a file owned by an unmapped id, a read-only fs) are ignored, as runc does. Call
+ * before switchUser, while still root.
  */
 export function giveStdioToUser(user: User | undefined) {
   const uid = user?.uid ?? 0;
-  const gid = user?.gid ?? 0;
-  let devNull: { rdev: number } | undefined;
-  try {
-    devNull = stat("/dev/null");
-  } catch {
-    devNull = undefined;
-  }
   for (const fd of [0, 1, 2]) {
     let st;
     try {
@@ -85,10 +82,10 @@ export function giveStdioToUser(user: User | undefined) {
     } catch {
       continue; // closed fd
     }
-    if (devNull && st.isCharacterDevice() && st.rdev === devNull.rdev) continue;
-    if (st.uid === uid && st.gid === gid) continue;
+    if (st.isCharacterDevice() && st.rdev === NULL_DEVICE) continue;
+    if (st.uid === uid) continue;
     try {
-      fchown(fd, uid, gid);
+      fchown(fd, uid, st.gid);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code !== "EINVAL" && code !== "EPERM" && code !== "EROFS") throw e;

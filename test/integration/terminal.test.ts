@@ -263,6 +263,17 @@ describe("/dev/console with process.terminal (runc binds the pty there)", () => 
     expect(ours.output.text).toBe("crw--w----\n88:0\n1\nro\n");
   });
 
+  test("the pty's owner is the process's user, its group devpts' gid=5 (tty), as runc (bats \"tty owner\")", async () => {
+    for (const [user, expected] of [[{ uid: 0, gid: 0 }, "0 5 620\n"], [{ uid: 1000, gid: 1000 }, "1000 5 620\n"]] as const) {
+      const b = bundle((s) => { withTerminal()(s); s.process!.user = { ...user }; s.linux!.cgroupsPath = undefined; },
+        ["sh", "-c", "stat -c '%u %g %a' $(tty)"]);
+      const ours = await viaSocket(b);
+      expect(ours.created.stderr).toBe("");
+      expect(ours.output.text).toBe(expected);
+      expect((await viaSocket(b, "runc")).output.text).toBe(expected);
+    }
+  });
+
   test("CVE-2025-52565: a /dev/console the image links to /proc/sys/kernel/core_pattern is refused, nothing bound there", async () => {
     const b = bundle((s) => {
       withTerminal()(s);
