@@ -1,5 +1,5 @@
-// `minidocker unpack SOURCE BUNDLE`: resolve the image, stream each layer (read → sha256 of the
-// blob → gunzip/unzstd → sha256 of the tar (diff_id) → tar reader → in-root writer), write
+// `minidocker unpack SOURCE BUNDLE`: resolve the image, check each layer blob (size, sha256), then
+// stream it (read → gunzip/unzstd → sha256 of the tar (diff_id) → tar reader → in-root writer), write
 // config.json, then rename the bundle into place. The bundle is built in a hidden directory
 // beside BUNDLE: a failure at any step removes it, so there is never a half bundle.
 import { Cleanup } from "../container/context.ts";
@@ -44,12 +44,39 @@ function compressionOf(layer: Layer, first: Uint8Array): "gzip" | "zstd" | undef
 
 export const formatSize = (n: number) => (n >= 1 << 30 ? `${n / (1 << 30)}G` : n >= 1 << 20 ? `${n / (1 << 20)}M` : `${n}`);
 
-async function applyLayer(files: FileSet, layer: Layer, writer: LayerWriter, budget: { left: number; max: number }) {
+const diffIdMismatch = (layer: Layer, got: string) =>
+  new RuntimeError(`${layer.label}: uncompressed content has digest ${got}, the image config's diff_id is ${layer.diffID}`);
+
+/**
+ * First pass over a layer blob: size, then sha256 against the manifest, so nothing of a tampered
+ * blob reaches the decompressor or the tar reader. A docker-archive names only the uncompressed
+ * digest (diff_id), which is the blob's own for an uncompressed tar; a compressed one there is
+ * checked by its diff_id as it streams.
+ */
+function verifyBlob(files: FileSet, layer: Layer) {
   const reader = files.open(layer.file);
   try {
     if (layer.size !== undefined && reader.size !== layer.size)
       throw new RuntimeError(`${layer.label}: blob is ${reader.size} bytes, the manifest says ${layer.size}`);
-    const blobHash = new Bun.CryptoHasher("sha256");
+    const hash = new Bun.CryptoHasher("sha256");
+    const first = reader.read(4 << 20) ?? new Uint8Array(0);
+    hash.update(first);
+    for (let c = reader.read(4 << 20); c; c = reader.read(4 << 20)) hash.update(c);
+    const got = `sha256:${hash.digest("hex")}`;
+    if (layer.digest) {
+      if (got !== layer.digest) throw new RuntimeError(`${layer.label}: blob ${layer.digest} has digest ${got} (corrupt or tampered blob)`);
+    } else if (got !== layer.diffID && !compressionOf(layer, first)) {
+      throw diffIdMismatch(layer, got);
+    }
+  } finally {
+    reader.close();
+  }
+}
+
+async function applyLayer(files: FileSet, layer: Layer, writer: LayerWriter, budget: { left: number; max: number }) {
+  verifyBlob(files, layer);
+  const reader = files.open(layer.file);
+  try {
     const diffHash = new Bun.CryptoHasher("sha256");
     const first = reader.read() ?? new Uint8Array(0);
     const compression = compressionOf(layer, first);
@@ -59,7 +86,6 @@ async function applyLayer(files: FileSet, layer: Layer, writer: LayerWriter, bud
         const chunk = pending ?? reader.read();
         pending = undefined;
         if (!chunk) return ctrl.close();
-        blobHash.update(chunk);
         ctrl.enqueue(chunk);
       },
     }, { highWaterMark: 0 });
@@ -76,23 +102,12 @@ async function applyLayer(files: FileSet, layer: Layer, writer: LayerWriter, bud
       parser.finish();
     } catch (e) {
       writer.abort();
-      // a tampered blob is the cause to report, not the gzip or tar error it led to
-      if (layer.digest) {
-        if (pending) blobHash.update(pending);
-        for (let c = reader.read(); c; c = reader.read()) blobHash.update(c);
-        const got = `sha256:${blobHash.digest("hex")}`;
-        if (got !== layer.digest) throw new RuntimeError(`${layer.label}: blob ${layer.digest} has digest ${got} (corrupt or tampered blob)`);
-      }
       const msg = (e as Error).message ?? String(e);
       if (e instanceof RuntimeError) throw e.message.startsWith(layer.label) ? e : new RuntimeError(`${layer.label}: ${msg}`, { cause: e });
       throw new RuntimeError(`${layer.label}: ${compression ?? "tar"} data: ${msg}`, { cause: e }); // a DecompressionStream error
     }
-    const blobDigest = `sha256:${blobHash.digest("hex")}`;
     const diffID = `sha256:${diffHash.digest("hex")}`;
-    if (layer.digest && blobDigest !== layer.digest)
-      throw new RuntimeError(`${layer.label}: blob ${layer.digest} has digest ${blobDigest} (corrupt or tampered blob)`);
-    if (diffID !== layer.diffID)
-      throw new RuntimeError(`${layer.label}: uncompressed content has digest ${diffID}, the image config's diff_id is ${layer.diffID}`);
+    if (diffID !== layer.diffID) throw diffIdMismatch(layer, diffID);
     writer.finishLayer();
   } finally {
     reader.close();
