@@ -7,7 +7,7 @@ import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { capabilityNames } from "../../src/linux/capabilities.ts";
 import type { Spec } from "../../src/spec/types.ts";
-import { md, uniqueId } from "./lib.ts";
+import { BIN, md, uniqueId } from "./lib.ts";
 import { testScope } from "./scope.ts";
 
 setDefaultTimeout(120_000);
@@ -89,6 +89,40 @@ describe("a container process racing `exec` cannot reach the host or exec's init
       rmSync(path, { force: true });
     });
   }
+});
+
+describe("a container process racing `create` of a container that joins its pid and user namespaces", () => {
+  // The new init mounts the new container's rootfs with the host's root as its own until
+  // pivot_root, inside the attacker's pid namespace: it must be out of the attacker's reach.
+  test("/proc/<pid>/root, environ and fd of the joining init, with CAP_SYS_PTRACE in the shared user namespace", async () => {
+    const { path, secret } = hostMarker();
+    const attacker = bundle((s) => { userns(s); allCaps(s); }, ["sh", "-c", prober(path)]);
+    chownSync(`${attacker}/rootfs`, 100000, 100000);
+    const id = track(uniqueId("pidns-owner"));
+    expect(md(root, ["run", "-d", "-b", attacker, id]).stderr).toBe("");
+    await waitForFile(`${attacker}/rootfs/ready`);
+    const pid = JSON.parse(md(root, ["state", id]).stdout).pid;
+    const joiner = bundle((s) => {
+      s.linux!.namespaces = s.linux!.namespaces!.map((n) => (n.type === "pid" ? { type: "pid", path: `/proc/${pid}/ns/pid` } : n));
+      s.linux!.namespaces!.push({ type: "user", path: `/proc/${pid}/ns/user` });
+      if (BIN.endsWith("/runc")) {
+        // runc 1.1.5 wants the joined namespace's mappings stated; minidocker refuses them (they are set already)
+        s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+        s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      }
+    }, ["true"]);
+    for (let i = 0; i < 25; i++) {
+      const r = md(root, ["run", "-b", joiner, uniqueId("joiner")]);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+    }
+    const loot = existsSync(`${attacker}/rootfs/loot`) ? readFileSync(`${attacker}/rootfs/loot`, "utf8") : "";
+    if (loot) console.log(`loot:\n${loot}`);
+    expect(loot).not.toContain(secret);
+    expect(loot).toBe("");
+    md(root, ["delete", "--force", id]);
+    rmSync(path, { force: true });
+  });
 });
 
 describe("init waiting on exec.fifo (created, not started) is out of reach of exec'd processes", () => {
