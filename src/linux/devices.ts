@@ -4,7 +4,7 @@ import { SysError } from "../sys/errors.ts";
 import * as sys from "../sys/linux.ts";
 import { MS } from "../sys/linux.ts";
 import { lchownat, mknodat } from "../sys/in-root.ts";
-import { openDirInRoot, secureJoin, withProcfd } from "./rootfs.ts";
+import { openDirInRoot, refuseRedirectIntoProcOrSys, secureJoin, withProcfd } from "./rootfs.ts";
 
 export interface DeviceSpec {
   path: string;
@@ -43,6 +43,7 @@ export function createDevices(rootfs: string, devices: DeviceSpec[], userns: boo
   try {
     for (const d of devicesToCreate(devices)) {
       const dest = secureJoin(rootfs, d.path);
+      refuseRedirectIntoProcOrSys(rootfs, d.path, dest); // an image's /dev/x -> /proc/… link
       // the node is made in its directory's fd (never through a symlink swapped in since secureJoin)
       const dir = openDirInRoot(rootfs, dest.slice(0, dest.lastIndexOf("/")) || rootfs);
       try {

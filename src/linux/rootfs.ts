@@ -551,7 +551,7 @@ function resolvedInContainer(path: string): string | undefined {
  * (a tmpfs over /proc/sys swallows sysctl writes; a bind there can replace what the runtime
  * writes or masks). A destination the config itself places there is the config's choice.
  */
-function refuseRedirectIntoProcOrSys(root: string, destination: string, resolved: string) {
+export function refuseRedirectIntoProcOrSys(root: string, destination: string, resolved: string) {
   const base = root === "/" ? "" : root;
   const lexical = `${base}/${components(destination).join("/")}`;
   const inside = resolved === root ? "/" : resolved.slice(base.length);

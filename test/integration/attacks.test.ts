@@ -2,7 +2,7 @@
 // the compiled runtime. runc 1.1.5's behaviour on the same bundles is in docs/differences.md.
 // Needs root (and busybox-static).
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { spawnSync } from "bun";
 import type { Spec } from "../../src/spec/types.ts";
 import { makeBundle, makeRoot, md, REPO, removeBundle, uniqueId } from "./lib.ts";
@@ -99,5 +99,24 @@ writeProcFile("sys/kernel/domainname", "md-written");`);
     const p = spawnSync(["unshare", "--mount", "--uts", "--propagation", "private", "sh", "-c", script]);
     expect(p.stderr.toString()).toBe("");
     expect(p.stdout.toString()).toBe("exit 0\ndecoy\nmd-written\n");
+  });
+});
+
+describe("CVE-2025-52881: linux.devices never land in /proc through the image's /dev", () => {
+  // in a user namespace devices are binds of the host's nodes: the old code bound /dev/fuse onto core_pattern
+  test("user namespace, no /dev mount, the image's /dev/fuse -> /proc/sys/kernel/core_pattern, a device /dev/fuse: refused", () => {
+    const r = attack((s) => {
+      s.mounts = s.mounts!.filter((m) => m.destination !== "/dev");
+      s.linux!.namespaces!.push({ type: "user" });
+      s.linux!.uidMappings = s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      s.linux!.devices = [{ path: "/dev/fuse", type: "c", major: 10, minor: 229, fileMode: 0o666 }];
+    }, "grep core_pattern /proc/self/mountinfo", (b) => {
+      for (const d of ["pts", "shm", "mqueue"]) mkdirSync(`${b}/rootfs/dev/${d}`, { recursive: true });
+      chmodSync(`${b}/rootfs/dev`, 0o777); // the container's root makes the default nodes there
+      symlinkSync("/proc/sys/kernel/core_pattern", `${b}/rootfs/dev/fuse`);
+    });
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain("through a symlink; refusing to mount inside /proc or /sys");
+    expect(r.code).toBe(1);
   });
 });
