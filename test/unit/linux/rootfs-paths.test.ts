@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { mkdirAllInRoot, secureJoin, withProcfd } from "../../../src/linux/rootfs.ts";
+import { mkdirAllInRoot, refuseRedirectIntoProcOrSys, secureJoin, withProcfd } from "../../../src/linux/rootfs.ts";
 
 let dirs: string[] = [];
 afterEach(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); dirs = []; });
@@ -20,6 +20,23 @@ describe("secureJoin", () => {
     expect(secureJoin(root, "/etc/rel/tmp/x")).toBe(`${root}/tmp/x`);
     expect(secureJoin(root, "/dangling/sub")).toBe(`${root}/made/by/link/sub`);
     expect(secureJoin(root, "/../../x")).toBe(`${root}/x`);
+  });
+});
+
+describe("refuseRedirectIntoProcOrSys (CVE-2025-52881)", () => {
+  const refuse = (root: string, destination: string, resolved: string) => () => refuseRedirectIntoProcOrSys(root, destination, resolved);
+  test("a destination the config puts in /proc or /sys, or a link that stays out of them: allowed", () => {
+    expect(refuse("/r", "/proc", "/r/proc")).not.toThrow();
+    expect(refuse("/r", "/sys/fs/cgroup/", "/r/sys/fs/cgroup")).not.toThrow();
+    expect(refuse("/r", "/var/run/x", "/r/run/x")).not.toThrow();
+    expect(refuse("/", "/proc/kcore", "/proc/kcore")).not.toThrow(); // after pivot_root
+    expect(refuse("/r", "/processes", "/r/processes")).not.toThrow();
+  });
+  test("a link of the image that leads into /proc or /sys: refused, naming both paths", () => {
+    expect(refuse("/r", "/data", "/r/proc/sys")).toThrow(`"/data" leads to "/proc/sys" through a symlink; refusing to mount inside /proc or /sys`);
+    expect(refuse("/r", "/sys/x", "/r/proc/x")).toThrow(`leads to "/proc/x"`);
+    expect(refuse("/r", "/vol", "/r/sys")).toThrow(`leads to "/sys"`);
+    expect(refuse("/", "/etc/secret", "/proc/sys/kernel/core_pattern")).toThrow(`leads to "/proc/sys/kernel/core_pattern"`);
   });
 });
 
