@@ -44,6 +44,15 @@ export class ByteReader {
     return n === buf.length ? buf : buf.subarray(0, n);
   }
 
+  /** The next bytes into `buf` (no allocation: for a pass that only hashes); 0 at the end. */
+  readInto(buf: Uint8Array): number {
+    if (this.left === 0) return 0;
+    const n = readInto(this.fd, this.left < buf.length ? buf.subarray(0, this.left) : buf, this.name);
+    if (n === 0) throw new RuntimeError(`"${this.name}": file ends ${this.left} bytes early`);
+    this.left -= n;
+    return n;
+  }
+
   close() { if (this.owned) closeFd(this.fd); }
 }
 

@@ -59,9 +59,10 @@ function verifyBlob(files: FileSet, layer: Layer) {
     if (layer.size !== undefined && reader.size !== layer.size)
       throw new RuntimeError(`${layer.label}: blob is ${reader.size} bytes, the manifest says ${layer.size}`);
     const hash = new Bun.CryptoHasher("sha256");
-    const first = reader.read(4 << 20) ?? new Uint8Array(0);
+    const buf = new Uint8Array(1 << 20);
+    const first = buf.slice(0, reader.readInto(buf));
     hash.update(first);
-    for (let c = reader.read(4 << 20); c; c = reader.read(4 << 20)) hash.update(c);
+    for (let n = reader.readInto(buf); n; n = reader.readInto(buf)) hash.update(buf.subarray(0, n));
     const got = `sha256:${hash.digest("hex")}`;
     if (layer.digest) {
       if (got !== layer.digest) throw new RuntimeError(`${layer.label}: blob ${layer.digest} has digest ${got} (corrupt or tampered blob)`);
