@@ -328,8 +328,8 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
     },
     onHooks: () => {
       applyLimits(); // before the hooks, as runc, so they see the limits
-      runHooks("prestart", hooks.prestart, hookState(state, "creating")); // as runc (procHooks)
-      runHooks("createRuntime", hooks.createRuntime, hookState(state, "creating"));
+      runHooks("prestart", hooks.prestart, hookState(state, "creating"), state.bundle); // as runc (procHooks)
+      runHooks("createRuntime", hooks.createRuntime, hookState(state, "creating"), state.bundle);
     },
     onSeccompFd: (fd) => deliverNotifyFd(spec, fd, hookState(state, "creating")),
   });

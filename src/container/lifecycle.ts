@@ -8,6 +8,9 @@ import { O } from "../sys/linux.ts";
 import { cgroupOf } from "./cgroup.ts";
 import type { Context } from "./context.ts";
 
+/** poststop runs in the bundle like the other CLI hooks; once it is gone, where we were called. */
+const bundleIfThere = (state: StoredState) => (exists(state.bundle) ? state.bundle : undefined);
+
 export function statusOf(ctx: Context, state: StoredState): Status {
   return ctx.store.status(state, () => {
     try { return cgroupOf(state)?.frozen() ?? false; } catch { return false; }
@@ -54,7 +57,7 @@ export function startContainer(ctx: Context, id: string) {
     unlinkIfExists(fifo);
     return state;
   });
-  runHooksWarning("poststart", state.spec.hooks?.poststart, hookState(state, "running"), (m) => ctx.log.warn(m));
+  runHooksWarning("poststart", state.spec.hooks?.poststart, hookState(state, "running"), state.bundle, (m) => ctx.log.warn(m));
 }
 
 export function killContainer(ctx: Context, id: string, signal: number, all: boolean) {
@@ -127,7 +130,7 @@ export function destroy(ctx: Context, state: StoredState, status: Status) {
     }
   }
   ctx.store.removeDir(state.id);
-  runHooksWarning("poststop", state.spec.hooks?.poststop, hookState(state, "stopped"), (m) => ctx.log.warn(m));
+  runHooksWarning("poststop", state.spec.hooks?.poststop, hookState(state, "stopped"), bundleIfThere(state), (m) => ctx.log.warn(m));
 }
 
 /** Host pids of the container's processes (`ps`). */

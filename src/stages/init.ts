@@ -78,7 +78,7 @@ function runPlan(plan: InitPlan, channel: Channel): never {
       if (reply.type !== "hooks-done") throw new RuntimeError(`unexpected message "${reply.type}" while waiting for hooks`);
     }
     if (plan.createContainerHooks.length) awaitJoined(); // they run in the container's cgroup
-    runHooks("createContainer", plan.createContainerHooks, plan.stateJson);
+    runHooks("createContainer", plan.createContainerHooks, plan.stateJson, rootfs.rootfs);
     enterRootfs(rootfs);
     if (plan.hostname !== undefined) sys.sethostname(plan.hostname);
     if (plan.domainname !== undefined) sys.setdomainname(plan.domainname);

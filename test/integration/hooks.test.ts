@@ -131,6 +131,33 @@ describe("hooks run in order with the state, args and env", () => {
   });
 });
 
+describe("hooks' working directory", () => {
+  test("as runc: the bundle for the CLI's hooks, the rootfs for createContainer, / for startContainer", async () => {
+    // runc's hooks.bats: a createContainer hook touches ./lib/... (relative to the rootfs) then runs ldconfig
+    const { bundle, dir } = hookedBundle((h, d) => {
+      for (const kind of KINDS) {
+        const to = kind === "startContainer" ? "/hooks" : d;
+        h[kind] = [{ path: "/bin/sh", args: ["sh", "-c", `pwd > ${to}/${kind}.cwd`] }];
+      }
+      h.createContainer!.push({ path: "/bin/sh", args: ["sh", "-c", "touch ./created-by-hook"] });
+    });
+    const id = uniqueId("cwd");
+    // called from the test's directory: the hooks must not inherit it
+    const opts = {};
+    expect(logged(md(root, ["create", "-b", bundle, id], opts).stderr)).toBe("");
+    expect(md(root, ["start", id], opts).code).toBe(0);
+    expect(md(root, ["kill", id, "KILL"], opts).code).toBe(0);
+    for (let i = 0; i < 100 && state(id).status !== "stopped"; i++) await Bun.sleep(20);
+    expect(md(root, ["delete", id], opts).code).toBe(0);
+    const cwds = Object.fromEntries(KINDS.map((k) => [k, read(`${dir}/${k}.cwd`).trim()]));
+    expect(cwds).toEqual({
+      prestart: bundle, createRuntime: bundle, createContainer: `${bundle}/rootfs`,
+      startContainer: "/", poststart: bundle, poststop: bundle,
+    });
+    expect(existsSync(`${bundle}/rootfs/created-by-hook`)).toBe(true);
+  });
+});
+
 describe("failing hooks", () => {
   for (const kind of ["prestart", "createRuntime", "createContainer"] as const) {
     test(`${kind} exits 3: create fails naming the hook, nothing left behind`, () => {
