@@ -139,7 +139,6 @@ describe("hooks' working directory", () => {
         const to = kind === "startContainer" ? "/hooks" : d;
         h[kind] = [{ path: "/bin/sh", args: ["sh", "-c", `pwd > ${to}/${kind}.cwd`] }];
       }
-      h.createContainer!.push({ path: "/bin/sh", args: ["sh", "-c", "touch ./created-by-hook"] });
     });
     const id = uniqueId("cwd");
     // called from the test's directory: the hooks must not inherit it
@@ -154,7 +153,6 @@ describe("hooks' working directory", () => {
       prestart: bundle, createRuntime: bundle, createContainer: `${bundle}/rootfs`,
       startContainer: "/", poststart: bundle, poststop: bundle,
     });
-    expect(existsSync(`${bundle}/rootfs/created-by-hook`)).toBe(true);
   });
 });
 
