@@ -66,25 +66,34 @@ export interface FileSet {
 
 const ENOENT = 2, ENOTDIR = 20;
 
+/** open(2) of a regular file only: O_NONBLOCK so that a fifo planted in a source cannot hang us. */
+function openRegular(path: string): number {
+  const fd = openFile(path, O.RDONLY | O.NONBLOCK);
+  if (!fstat(fd).isFile()) {
+    closeFd(fd);
+    throw new RuntimeError(`"${path}" is not a regular file`);
+  }
+  return fd;
+}
+
 /** Files under a directory (an OCI layout). Names are checked by the caller (digests, fixed names). */
 export class DirFiles implements FileSet {
   constructor(private readonly dir: string) {}
   get describe() { return this.dir; }
   size(name: string): number | undefined {
+    let fd: number;
     try {
-      const fd = openFile(`${this.dir}/${name}`, O.RDONLY);
-      try { return fstat(fd).size; } finally { closeFd(fd); }
+      fd = openRegular(`${this.dir}/${name}`);
     } catch (e) {
       if (e instanceof SysError && (e.errno === ENOENT || e.errno === ENOTDIR)) return undefined;
       throw e;
     }
+    try { return fstat(fd).size; } finally { closeFd(fd); }
   }
   open(name: string): ByteReader {
-    const fd = openFile(`${this.dir}/${name}`, O.RDONLY);
+    const fd = openRegular(`${this.dir}/${name}`);
     try {
-      const st = fstat(fd);
-      if (!st.isFile()) throw new RuntimeError(`"${this.dir}/${name}" is not a regular file`);
-      return new ByteReader(fd, 0, st.size, `${this.dir}/${name}`, true);
+      return new ByteReader(fd, 0, fstat(fd).size, `${this.dir}/${name}`, true);
     } catch (e) {
       closeFd(fd);
       throw e;
@@ -101,7 +110,7 @@ export class TarFiles implements FileSet {
   private fd: number;
 
   constructor(private readonly file: string) {
-    this.fd = openFile(file, O.RDONLY);
+    this.fd = openRegular(file);
     try { this.index(); } catch (e) {
       closeFd(this.fd);
       throw e instanceof RuntimeError && !(e instanceof SysError) ? new RuntimeError(`"${file}": ${e.message}`) : e;

@@ -400,6 +400,16 @@ describe("sources", () => {
       expect(r.stderr.trim().split("\n")).toHaveLength(1);
       expect(r.stderr).toContain(msg);
     }
+    // a fifo where a file should be: refused at once, never opened for a read that would block
+    const fifoLayout = fresh("layout");
+    makeOciLayout(fifoLayout, [{ tar: makeTar([{ path: "f", data: "x" }]) }]);
+    rmSync(`${fifoLayout}/index.json`);
+    run(["mkfifo", `${fifoLayout}/index.json`, `${work}/fifo-archive-${n}`]);
+    for (const [src, msg] of [[`oci:${fifoLayout}`, "index.json\\\" is not a regular file"], [`oci-archive:${work}/fifo-archive-${n}`, "is not a regular file"]]) {
+      const f = unpack(src!, fresh("b"));
+      expect(f.code).toBe(1);
+      expect(f.stderr).toContain(msg!);
+    }
     const r = md(stateRoot, ["unpack", "--platform", "linux/s390x", `oci:${layout}`, fresh("b")]);
     expect(r.stderr).toContain("image is for linux/");
     expect(r.code).toBe(1);
