@@ -4,6 +4,7 @@ import { chmod, exists, readlink, readText, realpath, rename, tryStat, unlink, w
 import { resolvePath } from "../sys/path.ts";
 import { runHooks } from "../linux/hooks.ts";
 import { checkLsm } from "../linux/lsm.ts";
+import { isTerminal } from "../linux/terminal.ts";
 import { bindSourceStat, type RootfsPlan } from "../linux/rootfs.ts";
 import { idmapMount, openTree, OPEN_TREE } from "../sys/in-root.ts";
 import { isBind, parseMountOptions } from "../linux/mount-options.ts";
@@ -66,10 +67,19 @@ export function loadBundle(ctx: Context, bundleDir: string | undefined): { bundl
 export const userFirst = <T extends { type: string }>(namespaces: readonly T[]): T[] =>
   [...namespaces].sort((a, b) => Number(b.type === "user") - Number(a.type === "user"));
 
-/** A terminal needs somewhere to send its pty (a console socket, or our own foreground one), and only a terminal does. */
-export function checkConsole(terminal: boolean | undefined, o: { consoleSocket?: string; consoleFd?: number }) {
+/**
+ * A terminal needs somewhere to send its pty (a console socket, or our own foreground one), and
+ * only a terminal does. In the foreground our stdin must be a terminal too: from cron, CI or a
+ * pipe the container's shell would wait on a pty nobody types into, forever (runc fails too:
+ * "open /dev/tty"). `asked` names what asked for the terminal.
+ */
+export function checkConsole(terminal: boolean | undefined, o: { consoleSocket?: string; consoleFd?: number }, asked = "process.terminal is true") {
   if (terminal && !o.consoleSocket && o.consoleFd === undefined)
     throw new RuntimeError("cannot allocate tty if minidocker will detach without setting console socket");
+  if (terminal && !o.consoleSocket && !isTerminal(0)) {
+    const fix = asked.startsWith("exec --tty") ? "leave out -t" : `set "terminal": false in ${asked.startsWith("process.json") ? "process.json" : "config.json"}`;
+    throw new RuntimeError(`${asked} but stdin is not a terminal: ${fix}, give --console-socket, or run it from a terminal`);
+  }
   if (!terminal && o.consoleSocket)
     throw new RuntimeError("cannot use console socket if minidocker will not detach or allocate tty");
 }

@@ -107,7 +107,7 @@ export function execInContainer(ctx: Context, o: ExecOptions): number {
   const proc = execProcess(spec.process!, o);
   // foreground exec proxies the pty: it starts with our terminal's size
   if (proc.terminal && o.consoleFd !== undefined && !proc.consoleSize) proc.consoleSize = callerWindowSize();
-  checkConsole(proc.terminal, o);
+  checkConsole(proc.terminal, o, o.processFile ? "process.json: terminal is true" : "exec --tty");
   const seccomp = compileProfile(ctx, spec);
 
   let consoleSocketFd = o.consoleFd ?? -1;

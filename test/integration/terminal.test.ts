@@ -179,11 +179,16 @@ describe("foreground run/exec proxy the pty", () => {
 
   test("exec -t: SIGWINCH copies the caller's new size to the pty", async () => {
     const id = uniqueId("fg-winch");
-    const b = bundle(() => {}, ["sh", "-c", "while :; do sleep 1; done"]);
+    const b = bundle((s) => { s.root!.readonly = false; }, ["sh", "-c", "while :; do sleep 1; done"]);
     expect(md(root, ["run", "-d", "-b", b, id]).code).toBe(0);
     track(id);
-    // in the background (stdin /dev/null), resize the terminal, tell the runtime as the kernel would
-    const out = await inScript(`${BIN} --root ${root} exec -t ${id} sh -c 'stty size; sleep 1.5; stty size' & sleep 0.7; stty rows 40 cols 100; kill -WINCH $!; wait $!`);
+    // in the background (its stdin the terminal again: a background job's is /dev/null, which a
+    // foreground terminal refuses); once the process has printed its size, resize the terminal and
+    // tell the runtime as the kernel would; then the process prints its size again
+    const inside = "stty size; touch /ready; while [ ! -e /go ]; do sleep 0.05; done; stty size";
+    const [ready, go] = [`${b}/rootfs/ready`, `${b}/rootfs/go`];
+    const out = await inScript(`${BIN} --root ${root} exec -t ${id} sh -c '${inside}' </dev/tty & `
+      + `while [ ! -e ${ready} ]; do sleep 0.05; done; stty rows 40 cols 100; kill -WINCH $!; sleep 0.5; touch ${go}; wait $!`);
     expect(out.replaceAll("\r", "").split("\n").slice(0, 3)).toEqual(["30 90", "40 100", "code=0"]);
   });
 
@@ -206,6 +211,38 @@ describe("terminal and console socket mismatches", () => {
       expect(r.stderr).toContain("cannot allocate tty if minidocker will detach without setting console socket");
       expect(leftovers(root, id)).toEqual([]);
     }
+  });
+
+  test("foreground run with a terminal but stdin not a terminal (cron, CI, a pipe): refused at once, says how to fix it, nothing left", () => {
+    const b = bundle(withTerminal(), ["sh"]); // what `spec` writes: an interactive shell
+    for (const stdin of [undefined /* /dev/null */, "echo hi\n" /* a pipe */]) {
+      const id = uniqueId("tty-nostdin");
+      const started = Date.now();
+      const r = md(root, ["run", "-b", b, id], { stdin, timeoutMs: 20_000 });
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 1, stdout: "" });
+      const lines = r.stderr.trim().split("\n");
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain("process.terminal is true but stdin is not a terminal");
+      expect(lines[0]).toContain('\\"terminal\\": false in config.json'); // logrus quotes the message
+      expect(lines[0]).toContain("--console-socket");
+      expect(leftovers(root, id)).toEqual([]);
+    }
+  });
+
+  test("exec -t (or a --process with terminal:true) with stdin not a terminal: 255, says how to fix it, nothing started", () => {
+    const id = track(uniqueId("exec-tty-nostdin"));
+    expect(md(root, ["run", "-d", "-b", bundle(() => {}, ["sleep", "1000"]), id]).code).toBe(0);
+    const before = md(root, ["ps", "--format", "json", id]).stdout;
+    const r = md(root, ["exec", "-t", id, "sh"], { stdin: "echo hi\n", timeoutMs: 20_000 });
+    expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 255, stdout: "" });
+    expect(r.stderr).toContain("exec --tty but stdin is not a terminal: leave out -t");
+    const file = `${scratch}/tty-process.json`;
+    writeFileSync(file, JSON.stringify({ terminal: true, args: ["sh"], cwd: "/" }));
+    const p = md(root, ["exec", "--process", file, id], { timeoutMs: 20_000 });
+    expect(p.code).toBe(255);
+    expect(p.stderr).toContain('process.json: terminal is true but stdin is not a terminal: set \\"terminal\\": false in process.json');
+    expect(md(root, ["ps", "--format", "json", id]).stdout).toBe(before);
   });
 
   test("a console socket without a terminal: clear error, nothing left", () => {
