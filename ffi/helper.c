@@ -3,8 +3,10 @@
  *
  * Bun is multi-threaded, so the CLI cannot unshare(CLONE_NEWUSER) or setns into a mount/user
  * namespace, and a fork from JS crashes the child. md_spawn() clones a single-threaded child in
- * C, which joins and creates namespaces (like runc's nsexec) and then execve's our own binary's
- * hidden `init` stage. The child only makes raw system calls: no malloc, no stdio, no locks.
+ * C, which execve's our own binary's hidden `init` stage: straight into its new namespaces
+ * (one clone), or as the host's root, and then md_nsenter, a constructor of this library
+ * preloaded into init, joins and creates the namespaces before Bun starts (like runc's nsexec).
+ * md_spawn's child only makes raw system calls: no malloc, no stdio, no locks.
  *
  * It declares its own prototypes and constants: a minimal host has no /usr/include, and the
  * same source is compiled by gcc at build time and by TinyCC (bun:ffi `cc`) as a fallback.
@@ -228,8 +230,8 @@ static long protect_binary(struct md_spawn *s) {
 }
 
 /*
- * Whenever init joins or makes more than new namespaces in one clone (exec, a joined namespace,
- * a user or time namespace), our child only protects the binary and execs it: still the host's
+ * Whenever init does more than make new namespaces in one clone (exec, a joined namespace, a
+ * user or time namespace), our child only protects the binary and execs it: still the host's
  * root, in the host's user and pid namespaces, which no container process can reach. The new
  * process enters the namespaces in md_nsenter (a constructor: single-threaded, before Bun's
  * main), so Bun's libraries come from the host while its root is already the container's,
@@ -314,6 +316,11 @@ extern int fork(void); /* glibc's: the child's thread descriptor must know its o
 #define TIMENS_ENV "_MINIDOCKER_TIMENS"
 #define MAX_JOIN 16
 
+static int same_string(const char *a, const char *b) {
+  while (*a && *a == *b) a++, b++;
+  return *a == *b;
+}
+
 static long parse_long(const char **p) {
   while (**p == ' ' || **p == ':') (*p)++;
   long v = 0;
@@ -338,7 +345,7 @@ __attribute__((constructor)) static void md_nsenter(int argc, char **argv, char 
   (void)envp;
   const char *spec = getenv(NSENTER_ENV);
   /* only our own `init` stage: the CLI dlopens this library too */
-  if (!spec || argc < 2 || !argv[argc - 1] || argv[argc - 1][0] != 'i' || str_len(argv[argc - 1]) != 4) return;
+  if (!spec || argc < 2 || !argv[argc - 1] || !same_string(argv[argc - 1], "init")) return;
   struct md_spawn self = { 0 };
   struct md_spawn *s = &self;
   s->sync_fd = parse_long(&spec);
