@@ -69,9 +69,16 @@ export function execProcess(base: Process, o: ExecOptions): Process {
   }
   if (o.additionalGids.length) proc.user = { uid: 0, gid: 0, ...proc.user, additionalGids: o.additionalGids };
   if (o.caps.length) {
+    // Bounding, effective and permitted only: adding to inheritable (and thereby ambient) would
+    // let the caps survive into programs the process runs (CVE-2022-29162). Ambient only where
+    // inheritable already has the cap, the only case where the kernel could raise it anyway
+    // (runc 1.1.5 adds to ambient and its raise fails; runc 1.2 adds when inheritable is set).
     const caps = { ...(proc.capabilities ?? {}) } as Record<string, string[]>;
-    for (const set of ["bounding", "effective", "permitted", "ambient", "inheritable"])
+    for (const set of ["bounding", "effective", "permitted"])
       caps[set] = [...new Set([...(caps[set] ?? []), ...o.caps])];
+    const inheritable = new Set(caps.inheritable ?? []);
+    const ambient = o.caps.filter((c) => inheritable.has(c));
+    if (ambient.length) caps.ambient = [...new Set([...(caps.ambient ?? []), ...ambient])];
     proc.capabilities = caps as Process["capabilities"];
   }
   if (o.noNewPrivs) proc.noNewPrivileges = true;

@@ -4,7 +4,7 @@ import * as sys from "../sys/linux.ts";
 import { exitCodeOf, pollReadable, PR } from "../sys/linux.ts";
 import { writeAll } from "../sys/fs.ts";
 import { readSome } from "../sys/io.ts";
-import { isTerminal, setRawMode, windowSize } from "../linux/terminal.ts";
+import { clearOnlcr, isTerminal, setRawMode, windowSize } from "../linux/terminal.ts";
 
 // What runc forwards (signals.go); with a pty, WINCH resizes the pty instead.
 const FORWARDED = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH"] as const;
@@ -102,6 +102,7 @@ export class PtyProxy {
   };
 
   constructor(readonly master: number) {
+    clearOnlcr(master);
     this.resize();
     this.restoreTerminal = isTerminal(0) ? setRawMode(0) : () => {};
     process.on("exit", this.onExit);

@@ -41,16 +41,26 @@ export function startContainer(ctx: Context, id: string) {
     const fifo = ctx.store.fifoPath(id);
     const fd = sys.open(fifo, O.RDONLY | O.NONBLOCK | O.CLOEXEC);
     try {
-      // init's open for writing unblocks now; wait for its byte, or for its death.
+      // init's open for writing unblocks now. It writes "0", runs the startContainer hooks and
+      // execve's: its end closes with it (close-on-exec). Read until then, so that a failing hook
+      // or execve fails `start` with init's "E…" after the "0" (runc: exit 0 on an execve error,
+      // which shows only on the container's stderr).
       const deadline = Date.now() + 30_000;
-      while (!sys.pollIn(fd, 50)) {
-        if (!initAlive(state)) throw new RuntimeError("container init exited before it could start the process");
-        if (Date.now() > deadline) throw new RuntimeError("timed out waiting for container init to start");
+      let reply = "";
+      const chunk = Buffer.alloc(4096);
+      for (;;) {
+        if (!sys.pollIn(fd, 50)) {
+          if (!reply && !initAlive(state)) throw new RuntimeError("container init exited before it could start the process");
+          if (Date.now() > deadline) throw new RuntimeError("timed out waiting for container init to start");
+          continue;
+        }
+        const n = readInto(fd, chunk, fifo);
+        if (n < 1) break;
+        reply += chunk.toString("utf8", 0, n);
       }
-      const reply = Buffer.alloc(4096);
-      const n = readInto(fd, reply, fifo);
-      if (n < 1) throw new RuntimeError("container init exited before it could start the process");
-      if (reply[0] === 0x45 /* "E" */) throw new RuntimeError(reply.toString("utf8", 1, n)); // a startContainer hook failed
+      if (!reply) throw new RuntimeError("container init exited before it could start the process");
+      const error = reply.startsWith("E") ? reply.slice(1) : reply.startsWith("0E") ? reply.slice(2) : undefined;
+      if (error !== undefined) throw new RuntimeError(error);
     } finally {
       sys.close(fd);
     }

@@ -4,15 +4,16 @@
 //   prepareProcess        rlimits, oom_score_adj        runc: parent at procReady / nsexec
 //                         umask                          runc: end of finalizeRootfs
 //   restrictProcess       no_new_privs, scheduler, ioPriority
+//   (beforeSwitch)        init: chdir to process.cwd while still privileged
 //   ── seccomp here when noNewPrivileges is false: loading a filter without no_new_privs needs
 //      CAP_SYS_ADMIN, which switchIdentity may drop
 //   switchIdentity        bounding set, keepcaps, stdio owner, setgroups/setresgid/setresuid,
 //                         clear keepcaps, capset, ambient, restore the parent-death signal
-//   (afterSwitch)         init: chdir to process.cwd
+//   (afterSwitch)         init: chdir again when the privileged one was refused
 //   applyPersonality
-//   ── (init waits on exec.fifo here)
 //   late(): seccomp here when noNewPrivileges is true: as late as possible, so the profile
-//      need allow few of init's own calls
+//      need allow few of init's own calls (init: create before "ready", exec right before execve)
+//   (init waits on exec.fifo, runs startContainer hooks — under the filter, as runc)
 //   execve
 //
 // Every step works on the calling thread where the kernel keeps the state per thread (see
@@ -50,7 +51,9 @@ export interface ProcessSecurityOptions {
   loadSeccomp?: () => void;
   /** Load it before the user switch even with noNewPrivileges (a NOTIFY listener fd must reach the parent early). */
   seccompEarly?: boolean;
-  /** Runs right after the user switch (init: chdir to process.cwd, which the user must be able to enter). */
+  /** Runs before the early seccomp load and the user switch (init: chdir while privileged). */
+  beforeSwitch?: () => void;
+  /** Runs right after the user switch (init: chdir when only the user may enter process.cwd). */
   afterSwitch?: () => void;
   /** The parent already set the rlimits on init's pid (needed to raise hard limits in a user namespace). */
   rlimitsSetByParent?: boolean;
@@ -98,8 +101,8 @@ export function switchIdentity(sys: ProcessSys, proc: ProcessSecurity, giveStdio
 
 /**
  * Everything above, in order, with seccomp slotted in: before the user switch without
- * no_new_privs (it needs CAP_SYS_ADMIN then), else in `late()`, which the caller runs right
- * before execve (init: after the exec.fifo wait). Returns the env the process gets (HOME added
+ * no_new_privs (it needs CAP_SYS_ADMIN then), else in `late()`, which the caller runs as late
+ * as it can. Returns the env the process gets (HOME added
  * from the container's /etc/passwd when missing, resolved before the user switch) and the
  * warnings to log. This is the order init runs (src/linux/process.ts).
  */
@@ -108,6 +111,7 @@ export function applyProcessSecurity(proc: ProcessSecurity, options: ProcessSecu
   const env = envWithHome(sys, proc.env ?? [], proc.user?.uid ?? 0);
   prepareProcess(sys, proc, options.rlimitsSetByParent, options.oomScoreAdjSetByParent);
   restrictProcess(sys, proc);
+  options.beforeSwitch?.();
   const early = !proc.noNewPrivileges || options.seccompEarly === true;
   if (early) options.loadSeccomp?.();
   const warnings = step("process.user/capabilities", () => switchIdentity(sys, proc, options.giveStdio ?? true));

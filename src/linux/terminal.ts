@@ -23,7 +23,7 @@ export function setupConsole(socketFd: number, size?: { height: number; width: n
   sys.sendFd(socketFd, slavePath, master);
   sys.close(master);
   sys.close(socketFd);
-  sys.setsid();
+  // init called setsid first thing: the pty becomes the controlling terminal of its own session
   sys.ioctl(slave, TIOCSCTTY, null);
   for (const fd of [0, 1, 2]) sys.dup2(slave, fd);
   if (slave > 2) sys.close(slave);
@@ -31,11 +31,26 @@ export function setupConsole(socketFd: number, size?: { height: number; width: n
 
 const TCGETS = 0x5401, TCSETS = 0x5402;
 const TERMIOS_SIZE = 36; // struct termios of the TCGETS ioctl: 4 flag words, c_line, c_cc[19]
+const ONLCR = 0x4;
 
 /**
- * cfmakeraw(3) on `fd` (the caller's terminal while we proxy a pty, as runc's console.SetRaw);
- * returns the function that restores the saved settings. Output post-processing goes off too:
- * the container's pty already turned "\n" into "\r\n".
+ * Foreground run/exec, on the pty master we proxy (runc tty.go recvtty: console.ClearONLCR): the
+ * container's "\n" passes unchanged, and the caller's terminal, left with output processing on
+ * by setRawMode, turns it into "\r\n" once. A master sent to a --console-socket is left as it
+ * is: its receiver decides (runc does the same).
+ */
+export function clearOnlcr(fd: number) {
+  const termios = new Uint8Array(TERMIOS_SIZE);
+  sys.ioctl(fd, TCGETS, termios);
+  const v = new DataView(termios.buffer);
+  v.setUint32(4, v.getUint32(4, true) & ~ONLCR, true);
+  sys.ioctl(fd, TCSETS, termios);
+}
+
+/**
+ * cfmakeraw(3) on `fd` (the caller's terminal while we proxy a pty), but with output processing
+ * kept on, as runc's console.SetRaw: the pty we proxy leaves "\n" alone (clearOnlcr), so
+ * this terminal's onlcr makes the "\r\n". Returns the function that restores the saved settings.
  */
 export function setRawMode(fd: number): () => void {
   const saved = new Uint8Array(TERMIOS_SIZE);
@@ -43,11 +58,10 @@ export function setRawMode(fd: number): () => void {
   const raw = saved.slice();
   const v = new DataView(raw.buffer);
   const IGNBRK = 0x1, BRKINT = 0x2, PARMRK = 0x8, ISTRIP = 0x20, INLCR = 0x40, IGNCR = 0x80, ICRNL = 0x100, IXON = 0x400;
-  const OPOST = 0x1, CSIZE = 0x30, PARENB = 0x100, CS8 = 0x30;
+  const CSIZE = 0x30, PARENB = 0x100, CS8 = 0x30;
   const ISIG = 0x1, ICANON = 0x2, ECHO = 0x8, ECHONL = 0x40, IEXTEN = 0x8000;
   const VTIME = 5, VMIN = 6, CC = 17;
   v.setUint32(0, v.getUint32(0, true) & ~(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON), true);
-  v.setUint32(4, v.getUint32(4, true) & ~OPOST, true);
   v.setUint32(8, (v.getUint32(8, true) & ~(CSIZE | PARENB)) | CS8, true);
   v.setUint32(12, v.getUint32(12, true) & ~(ECHO | ECHONL | ICANON | ISIG | IEXTEN), true);
   raw[CC + VMIN] = 1;

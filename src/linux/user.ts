@@ -113,11 +113,33 @@ export function findHome(passwd: string, uid: number): string | undefined {
 }
 
 /**
- * The process env with HOME added when it has none (or an empty one), as runc does after the
- * user switch.
+ * The process env as runc builds it (init_linux.go populateProcessEnvironment: os.Setenv per
+ * entry): one entry per name, where the name first appears, with its last value — so
+ * `exec --env PATH=…` replaces the container's PATH instead of adding a second one.
+ */
+export function mergeEnv(env: readonly string[]): string[] {
+  const merged: string[] = [];
+  const index = new Map<string, number>();
+  for (const entry of env) {
+    const eq = entry.indexOf("=");
+    const name = eq < 0 ? entry : entry.slice(0, eq);
+    const at = index.get(name);
+    if (at === undefined) index.set(name, merged.push(entry) - 1);
+    else merged[at] = entry;
+  }
+  return merged;
+}
+
+/**
+ * The merged process env with HOME set when it has none or an empty one, as runc does after
+ * the user switch (os.Setenv: an empty HOME is replaced where it stands).
  */
 export function envWithHome(sys: ProcessSys, env: readonly string[], uid: number): string[] {
-  const home = env.findLast((entry) => entry.startsWith("HOME="));
-  if (home !== undefined && home !== "HOME=") return [...env];
-  return [...env.filter((entry) => entry !== "HOME="), `HOME=${homeOfUser(sys, uid)}`];
+  const merged = mergeEnv(env);
+  const at = merged.findIndex((entry) => entry.startsWith("HOME="));
+  if (at >= 0 && merged[at] !== "HOME=") return merged;
+  const home = `HOME=${homeOfUser(sys, uid)}`;
+  if (at >= 0) merged[at] = home;
+  else merged.push(home);
+  return merged;
 }

@@ -9,7 +9,7 @@ import { applyProcess } from "../linux/process.ts";
 import { bringUp } from "../linux/network.ts";
 import { setupConsole } from "../linux/terminal.ts";
 import { RuntimeError, step } from "../sys/errors.ts";
-import { access, exists, tryStat, writeAll, X_OK } from "../sys/fs.ts";
+import { access, exists, mkdirp, tryStat, writeAll, X_OK } from "../sys/fs.ts";
 import { writeErr } from "../sys/stdio.ts";
 import * as sys from "../sys/linux.ts";
 import { CLONE, O } from "../sys/linux.ts";
@@ -28,9 +28,10 @@ export function init(): never {
     return runPlan(plan, channel);
   } catch (e) {
     const message = (e as Error).message ?? String(e);
-    // Once the channel is closed (right before execve) nobody reads it: the error goes to the
-    // container's stderr, as runc's init prints "exec /x: exec format error".
-    if (channelOpen) try { channel.send({ type: "error", message }); } catch {}
+    // create, once `start` opened the fifo: to `start` ("E…"); before: over the channel while the
+    // parent reads it, else to the container's stderr, as runc's init prints "exec /x: exec format error".
+    if (startFifo >= 0) try { writeAll(startFifo, `E${message}`.slice(0, 4000)); } catch { writeErr(`${message}\n`); }
+    else if (channelOpen) try { channel.send({ type: "error", message }); } catch {}
     else writeErr(`${message}\n`);
     process.exit(1);
   }
@@ -38,8 +39,13 @@ export function init(): never {
 
 let channelOpen = true;
 const PR_SET_DUMPABLE = 4;
+/** create: our write end of exec.fifo, once `start` opened it */
+let startFifo = -1;
 
 function runPlan(plan: InitPlan, channel: Channel): never {
+  // A session of our own (runc nsexec: setsid for every init, exec's too): `kill 0` in the
+  // container must not reach the caller's process group, and a terminal can become ours.
+  sys.setsid();
   // Into the container's cgroup: the v1 parts by the tasks fds that came with the plan, the
   // cgroup2 part by our clone, or by the parent (by pid, then it says "joined"). A cgroup
   // namespace must come after (made earlier, it would be rooted at the CLI's cgroup);
@@ -80,6 +86,9 @@ function runPlan(plan: InitPlan, channel: Channel): never {
     if (plan.createContainerHooks.length) awaitJoined(); // they run in the container's cgroup
     runHooks("createContainer", plan.createContainerHooks, plan.stateJson, rootfs.rootfs);
     enterRootfs(rootfs);
+    // A missing process.cwd is made, mode 0755, inside the container's root (runc prepareRootfs)
+    // and before a read-only root is remounted.
+    if (plan.process.cwd) step(`process.cwd "${plan.process.cwd}"`, () => mkdirp(plan.process.cwd, 0o755));
     if (plan.hostname !== undefined) sys.sethostname(plan.hostname);
     if (plan.domainname !== undefined) sys.setdomainname(plan.domainname);
     for (const [key, value] of Object.entries(plan.sysctl ?? {})) {
@@ -109,8 +118,10 @@ function runPlan(plan: InitPlan, channel: Channel): never {
     noNewKeyring: plan.noNewKeyring,
     seccomp: plan.seccomp ? { program: Buffer.from(plan.seccomp.program, "base64"), flags: plan.seccomp.flags } : undefined,
     onSeccompFd: (notifyFd) => channel.sendFd({ type: "seccomp-fd" }, notifyFd),
+    preserveFds: plan.preserveFds,
   });
   channel.send({ type: "ready", warnings: prepared.warnings });
+
   if (plan.mode === "exec") {
     // The parent moves us into the container's cgroup only now: Bun's threads would not fit under
     // a nearly exhausted pids limit, and they end at our execve (runc joins late for the same reason).
@@ -120,38 +131,30 @@ function runPlan(plan: InitPlan, channel: Channel): never {
       joinByTaskFds();
       channel.send({ type: "joined" });
     }
+    // The parent waits for our end to close, which it does at the execve (close-on-exec), so
+    // `exec` returns once the process runs and gets an execve error over the channel (runc does so).
+    prepared.seal();
+    return sys.execve(executable, proc.args ?? [], prepared.env);
   }
 
-  if (plan.mode === "create") {
-    // A process exec'd into the created container must not read our memory or fds while we wait
-    // (crun does the same). execve makes the user's process dumpable again, as runc's.
-    sys.prctl(PR_SET_DUMPABLE, 0);
-    // Blocks until `start` opens the fifo for reading. Reopen through /proc/self/fd: the fifo's
-    // path is outside our root now, and a fresh open is what makes the write block.
-    const fifo = sys.open(`/proc/self/fd/${plan.fifoFd}`, O.WRONLY | O.CLOEXEC);
-    // startContainer hooks run once `start` opened the fifo, before the byte it waits for: a
-    // failing hook fails `start` with the hook's message ("E…" instead of "0", one atomic write).
-    try {
-      const state = { ...JSON.parse(plan.stateJson), status: "created" };
-      runHooks("startContainer", plan.startContainerHooks, JSON.stringify(state));
-    } catch (e) {
-      writeAll(fifo, `E${(e as Error).message}`.slice(0, 4000));
-      throw e;
-    }
-    writeAll(fifo, "0");
-    sys.close(fifo);
-  }
-  // exec: the parent waits for our end to close, which it does at the execve (close-on-exec, below),
-  // so `exec` returns once the process runs and gets an execve error over the channel (runc does so)
-  if (plan.mode === "create") {
-    sys.close(channel.fd);
-    channelOpen = false;
-  }
-  // Bun marked the preserved fds above 3 close-on-exec when this process started
-  for (let fd = 3; fd < 3 + plan.preserveFds; fd++) sys.clearCloexec(fd);
-  sys.cloexecFrom(3 + plan.preserveFds);
-  resetSignals();
-  prepared.beforeExec();
+  // create: nobody reads the channel after "ready"; errors from here on go to `start` through the fifo.
+  channelOpen = false;
+  // A process exec'd into the created container must not read our memory or fds while we wait
+  // (crun does the same). execve makes the user's process dumpable again, as runc's.
+  sys.prctl(PR_SET_DUMPABLE, 0);
+  // Blocks until `start` opens the fifo for reading. Reopen through /proc/self/fd: the fifo's
+  // path is outside our root now, and a fresh open is what makes the write block.
+  startFifo = sys.open(`/proc/self/fd/${plan.fifoFd}`, O.WRONLY | O.CLOEXEC);
+  // "0" now, "E…" after it if anything below fails: `start` reads until our end closes at the
+  // execve (close-on-exec), so a failing hook or execve fails `start` (runc's start returns 0 on
+  // an execve error, which then shows only on the container's stderr).
+  writeAll(startFifo, "0");
+  // With no_new_privs the filter comes only now, after the fifo (runc 1.1 loads it before the
+  // fifo: a profile that denies opening files for writing stops runc's init there).
+  prepared.seal();
+  // startContainer hooks under the filter, as runc runs them
+  const state = { ...JSON.parse(plan.stateJson), status: "created" };
+  runHooks("startContainer", plan.startContainerHooks, JSON.stringify(state));
   return sys.execve(executable, proc.args ?? [], prepared.env);
 }
 
@@ -180,7 +183,3 @@ function findExecutable(name: string, env: readonly string[], cwd = "/"): string
   throw new RuntimeError(`exec: "${name}": executable file not found in $PATH`);
 }
 
-/** Bun ignores some signals (SIGPIPE…); ignored dispositions survive execve, so reset them. */
-function resetSignals() {
-  for (let sig = 1; sig < 32; sig++) if (sig !== 9 && sig !== 19) sys.signalDefault(sig);
-}

@@ -200,7 +200,7 @@ describe("flags", () => {
     expect(bad.stderr).toContain("/no/such/dir");
   });
 
-  test("repeated -c/--cap accumulate into every set", () => {
+  test("repeated -c/--cap accumulate into the effective set", () => {
     const r = md(root, ["exec", "-c", "CAP_SYS_ADMIN", "--cap", "CAP_NET_RAW", "-c", "CAP_SYS_PTRACE", web, "grep", "^CapEff", "/proc/self/status"]);
     expect(r.stderr).toBe("");
     const eff = BigInt(`0x${r.stdout.split(/\s+/)[1]}`);

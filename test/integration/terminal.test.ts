@@ -126,6 +126,27 @@ describe("--console-socket: the master goes to recvtty", () => {
   });
 });
 
+describe("the pty as runc sets it up", () => {
+  const report = ["sh", "-c", "stat -c '%u %g %a' $(tty); stty -a 2>/dev/null | grep -o '.onlcr'"];
+  const asUser = (s: Spec) => { withTerminal()(s); s.process!.user = { uid: 1000, gid: 1000 }; };
+
+  test("owner: the process's uid, devpts' tty group (gid 5), mode 620; onlcr as the kernel makes it (the socket's receiver decides)", async () => {
+    const tty = await recvtty();
+    const id = track(uniqueId("pty-owner"));
+    expect(md(root, ["create", "--console-socket", tty.socket, "-b", bundle(asUser, report), id]).code).toBe(0);
+    expect(md(root, ["start", id]).code).toBe(0);
+    const { text } = await tty.output;
+    expect(text).toBe("1000 5 620\n onlcr\n");
+  });
+
+  test("foreground run: onlcr off in the container, the caller's terminal makes the \\r\\n", async () => {
+    const b = bundle(asUser, report);
+    const p = Bun.spawnSync(["script", "-qec", `${BIN} --root ${root} run -b ${b} ${uniqueId("pty-fg")}`, "/dev/null"], { timeout: 20_000 });
+    // script's own terminal translates "\n" (its onlcr is on): one "\r\n" per line, not "\r\r\n"
+    expect(p.stdout.toString().replace(/^\^@/, "")).toBe("1000 5 620\r\n-onlcr\r\n");
+  });
+});
+
 describe("foreground with --console-socket: the pty goes to the socket, the runtime waits", () => {
   test("run --console-socket (no -d): exit code returned, container removed", async () => {
     const tty = await recvtty();

@@ -48,10 +48,19 @@ describe("execProcess from flags", () => {
       expect(() => execProcess(base, opts({ user }))).toThrow(`exec --user "${user}"`);
   });
 
-  test("-c adds to every capability set, once", () => {
+  test("-c adds to bounding, effective and permitted, once; never to inheritable (CVE-2022-29162)", () => {
     const caps = execProcess(base, opts({ caps: ["CAP_NET_RAW", "CAP_CHOWN"] })).capabilities!;
-    for (const set of ["bounding", "effective", "permitted", "ambient", "inheritable"] as const)
-      expect(`${set} ${caps[set]}`).toBe(`${set} ${set === "ambient" || set === "inheritable" ? "CAP_NET_RAW,CAP_CHOWN" : "CAP_CHOWN,CAP_NET_RAW"}`);
+    for (const set of ["bounding", "effective", "permitted"] as const)
+      expect(`${set} ${caps[set]}`).toBe(`${set} CAP_CHOWN,CAP_NET_RAW`);
+    expect(caps.inheritable).toEqual(base.capabilities!.inheritable);
+    expect(caps.ambient).toEqual(base.capabilities!.ambient);
+  });
+
+  test("-c adds to ambient only a cap that inheritable already has", () => {
+    const withInh = { ...base, capabilities: { ...base.capabilities, inheritable: ["CAP_NET_RAW"], ambient: [] } };
+    const caps = execProcess(withInh, opts({ caps: ["CAP_NET_RAW", "CAP_SYS_ADMIN"] })).capabilities!;
+    expect(caps.inheritable).toEqual(["CAP_NET_RAW"]);
+    expect(caps.ambient).toEqual(["CAP_NET_RAW"]);
   });
 
   test("no command and no --process", () => {

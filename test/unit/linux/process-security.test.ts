@@ -73,4 +73,14 @@ describe("applyProcessSecurity", () => {
     expect(() => applyProcessSecurity(proc, { sys, giveStdio: false })).toThrow('setresuid "1000": EPERM');
     expect(sys.names()).not.toContain("capset");
   });
+
+  test("beforeSwitch (init's privileged chdir) runs before the early seccomp load and the user switch; afterSwitch right after it", () => {
+    const sys = new FakeProcessSys();
+    const marks: string[] = [];
+    const mark = (what: string) => () => marks.push(`${what} after ${sys.names().at(-1)}`);
+    applyProcessSecurity(proc, {
+      sys, giveStdio: false, loadSeccomp: mark("seccomp"), beforeSwitch: mark("beforeSwitch"), afterSwitch: mark("afterSwitch"),
+    }).late();
+    expect(marks).toEqual(["beforeSwitch after ioprioSet", "seccomp after ioprioSet", "afterSwitch after prctl PR_CAP_AMBIENT_RAISE CAP_NET_BIND_SERVICE"]);
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { envWithHome, findHome, homeOfUser, switchUser } from "../../../src/linux/user.ts";
+import { envWithHome, findHome, homeOfUser, mergeEnv, switchUser } from "../../../src/linux/user.ts";
 import { FakeProcessSys } from "./fake-process-sys.ts";
 
 describe("switchUser", () => {
@@ -65,6 +65,21 @@ describe("HOME from /etc/passwd", () => {
     sys.files.set("/etc/passwd", passwd);
     expect(envWithHome(sys, ["PATH=/bin", "HOME=/x"], 0)).toEqual(["PATH=/bin", "HOME=/x"]);
     expect(envWithHome(sys, ["PATH=/bin"], 1000)).toEqual(["PATH=/bin", "HOME=/home/app"]);
-    expect(envWithHome(sys, ["HOME=", "A=1"], 0)).toEqual(["A=1", "HOME=/root"]);
+    expect(envWithHome(sys, ["HOME=", "A=1"], 0)).toEqual(["HOME=/root", "A=1"]); // replaced where it stands (Go's os.Setenv)
+  });
+});
+
+describe("mergeEnv (runc's os.Setenv per entry)", () => {
+  test("one entry per name, where it first appears, with its last value", () => {
+    expect(mergeEnv(["PATH=/bin", "A=1", "PATH=/usr/bin", "B=", "A=2", "B=3"])).toEqual(["PATH=/usr/bin", "A=2", "B=3"]);
+    expect(mergeEnv(["A=x=y", "A=z"])).toEqual(["A=z"]); // the name ends at the first "="
+    expect(mergeEnv([])).toEqual([]);
+  });
+
+  test("envWithHome merges too: a later HOME wins, an empty one is replaced", () => {
+    const sys = new FakeProcessSys();
+    sys.files.set("/etc/passwd", "app:x:1000:1000::/home/app:/bin/sh\n");
+    expect(envWithHome(sys, ["HOME=/a", "PATH=/bin", "HOME=/b"], 0)).toEqual(["HOME=/b", "PATH=/bin"]);
+    expect(envWithHome(sys, ["HOME=/a", "HOME="], 1000)).toEqual(["HOME=/home/app"]);
   });
 });
