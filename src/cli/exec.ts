@@ -45,7 +45,7 @@ export default {
       caps: collect(t, ["cap", "c"]), noNewPrivs, detach, pidFile: inv.flags["pid-file"] as string | undefined,
       preserveFds: inv.flags["preserve-fds"] ? Number(inv.flags["preserve-fds"]) : 0,
       ignorePaused: inv.flags["ignore-paused"] === true, processLabel: inv.flags["process-label"] as string | undefined,
-      apparmor: inv.flags.apparmor as string | undefined,
+      apparmor: inv.flags.apparmor as string | undefined, beforeExecve: console?.attach,
     });
     if (detach) return 0;
     return console!.wait(pid);

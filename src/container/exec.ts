@@ -39,6 +39,8 @@ export interface ExecOptions {
   ignorePaused?: boolean;
   processLabel?: string;
   apparmor?: string;
+  /** Once init is ready, before it execve's (foreground: take the pty master, as `run` before `start`). */
+  beforeExecve?: () => void;
 }
 
 // /proc/<pid>/ns/<file> for each spec namespace type
@@ -165,6 +167,7 @@ export function execInContainer(ctx: Context, o: ExecOptions): number {
   // the process runs (as runc does), or fail with init's error. Not in a paused container: init
   // sits frozen until `resume`.
   const alive = () => processAlive(launched.pid);
+  o.beforeExecve?.();
   try {
     launched.channel.send({ type: "go" });
     for (let reply; status !== "paused" && (reply = launched.channel.recvUnlessClosed(30_000, alive)); ) {

@@ -127,6 +127,16 @@ describe("--console-socket: the master goes to recvtty", () => {
 });
 
 describe("the pty as runc sets it up", () => {
+  /** `command` under `script`, its output as the terminal got it ("\r" kept); stdin stays open (at EOF script types a NUL) */
+  const rawScript = async (command: string) => {
+    const p = Bun.spawn(["script", "-qec", command, "/dev/null"], { stdin: "pipe", stdout: "pipe" });
+    const timer = setTimeout(() => p.kill(), 20_000);
+    const out = await new Response(p.stdout).text();
+    clearTimeout(timer);
+    p.stdin.end();
+    await p.exited;
+    return out;
+  };
   const report = ["sh", "-c", "stat -c '%u %g %a' $(tty); stty -a 2>/dev/null | grep -o '.onlcr'"];
   const asUser = (s: Spec) => { withTerminal()(s); s.process!.user = { uid: 1000, gid: 1000 }; };
 
@@ -141,9 +151,14 @@ describe("the pty as runc sets it up", () => {
 
   test("foreground run: onlcr off in the container, the caller's terminal makes the \\r\\n", async () => {
     const b = bundle(asUser, report);
-    const p = Bun.spawnSync(["script", "-qec", `${BIN} --root ${root} run -b ${b} ${uniqueId("pty-fg")}`, "/dev/null"], { timeout: 20_000 });
     // script's own terminal translates "\n" (its onlcr is on): one "\r\n" per line, not "\r\r\n"
-    expect(p.stdout.toString().replace(/^\^@/, "")).toBe("1000 5 620\r\n-onlcr\r\n");
+    expect(await rawScript(`${BIN} --root ${root} run -b ${b} ${uniqueId("pty-fg")}`)).toBe("1000 5 620\r\n-onlcr\r\n");
+  });
+
+  test("foreground exec -t: onlcr is off before the process runs (its first line has one \\r)", async () => {
+    const id = track(uniqueId("pty-fg-exec"));
+    expect(md(root, ["run", "-d", "-b", bundle(() => {}, ["sleep", "60"]), id]).code).toBe(0);
+    expect(await rawScript(`${BIN} --root ${root} exec -t ${id} sh -c 'echo first; stty -a 2>/dev/null | grep -o .onlcr'`)).toBe("first\r\n-onlcr\r\n");
   });
 });
 
