@@ -41,6 +41,7 @@ export interface PreparedProcess {
 
 export function applyProcess(proc: Process, opts: ProcessOptions): PreparedProcess {
   if (!opts.noNewKeyring) joinSessionKeyring();
+  const ignoredSignals = ignoredSignalMask(); // now: a tiny RLIMIT_NOFILE comes next
   let readyForFilter = false;
   const beforeFilter = () => {
     if (readyForFilter) return;
@@ -50,7 +51,7 @@ export function applyProcess(proc: Process, opts: ProcessOptions): PreparedProce
     // Every fd init opens from now on is O_CLOEXEC (the exec.fifo, Bun's own)
     sys.cloexecFrom(3 + opts.preserveFds);
     applyLsm(proc); // runc: SetExecLabel before seccomp
-    resetIgnoredSignals();
+    resetIgnoredSignals(ignoredSignals);
   };
   const loadFilter = () => {
     beforeFilter();
@@ -96,15 +97,19 @@ const SIGPIPE = 13, SIGXFSZ = 25;
  * closes its stdin early), which the kernel resets at execve — so no syscall is left for after
  * the filter. Anything else ignored (inherited) goes back to the default now.
  */
-function resetIgnoredSignals() {
-  const line = readText("/proc/self/status").match(/^SigIgn:\s*([0-9a-f]+)$/m);
-  const ignored = line ? BigInt(`0x${line[1]}`) : 0n;
+function resetIgnoredSignals(ignored: bigint) {
   for (let sig = 1; sig < 32; sig++) {
     if (!((ignored >> BigInt(sig - 1)) & 1n)) continue;
     if (sig === SIGPIPE) process.on("SIGPIPE", () => {});
     else if (sig === SIGXFSZ) process.on("SIGXFSZ", () => {});
     else sys.signalDefault(sig);
   }
+}
+
+/** SigIgn of /proc/self/status: bit n-1 for signal n. */
+function ignoredSignalMask(): bigint {
+  const line = readText("/proc/self/status").match(/^SigIgn:\s*([0-9a-f]+)$/m);
+  return line ? BigInt(`0x${line[1]}`) : 0n;
 }
 
 /** A fresh session keyring per container (runc: keys.JoinSessionKeyring), unless --no-new-keyring. */
