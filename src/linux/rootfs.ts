@@ -549,13 +549,15 @@ function resolvedInContainer(path: string): string | undefined {
 /**
  * CVE-2025-52881: nothing may be mounted inside /proc or /sys through a symlink of the image
  * (a tmpfs over /proc/sys swallows sysctl writes; a bind there can replace what the runtime
- * writes or masks). A destination the config itself places there is the config's choice.
+ * writes or masks). A destination the config itself places there is the config's choice, and
+ * so are the kernel's own links within them (/proc/self, /sys/class/net/eth0).
  */
 export function refuseRedirectIntoProcOrSys(root: string, destination: string, resolved: string) {
+  const inProcOrSys = (path: string) => /^\/(proc|sys)(\/|$)/.test(path);
   const base = root === "/" ? "" : root;
-  const lexical = `${base}/${components(destination).join("/")}`;
+  const lexical = `/${components(destination).join("/")}`;
   const inside = resolved === root ? "/" : resolved.slice(base.length);
-  if (resolved === lexical || (lexical === `${base}/` && resolved === root) || !/^\/(proc|sys)(\/|$)/.test(inside)) return;
+  if (inside === lexical || !inProcOrSys(inside) || inProcOrSys(lexical)) return;
   throw new RuntimeError(`"${destination}" leads to "${inside}" through a symlink; refusing to mount inside /proc or /sys`);
 }
 

