@@ -49,7 +49,7 @@ export class LayerWriter implements TarSink {
   private upper = new Set<string>(); // paths this layer wrote: an opaque whiteout keeps them
   private dirTimes: Array<[string[], number, number]> = [];
   private file: { fd: number; dirFd: number; name: string; entry: TarEntry; path: string } | undefined;
-  private skipped = 0;
+  private skippedDevices = new Set<string>();
   private xattrUnsupported = new Set<string>();
   readonly unmapped = { count: 0 };
 
@@ -160,13 +160,15 @@ export class LayerWriter implements TarSink {
       case "hardlink": {
         const target = cleanName(e.linkname, `hard link target of "${e.path}":`);
         if (!target.length) throw new RuntimeError(`entry "${e.path}": hard link to the root`);
+        if (this.skippedDevices.has(target.join("/"))) return false; // a link to a device skipped above
         const targetDir = this.openDir(target.slice(0, -1), e.linkname);
         try { linkat(targetDir, target.at(-1)!, dirFd, name, path); } finally { closeFd(targetDir); }
         return false; // a hard link shares its target's owner, mode and times
       }
       case "char": case "block": case "fifo": {
         if (this.opts.rootless && e.type !== "fifo") {
-          if (this.skipped++ === 0) this.opts.warn(`rootless: device node "${path}" skipped (and any further ones)`);
+          if (this.skippedDevices.size === 0) this.opts.warn(`rootless: device node "${path}" skipped (and any further ones)`);
+          this.skippedDevices.add(path);
           return false;
         }
         const kind = e.type === "char" ? S_IFCHR : e.type === "block" ? S_IFBLK : S_IFIFO;

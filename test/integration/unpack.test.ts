@@ -234,7 +234,7 @@ describe("config.json", () => {
 
   test("--rootless: spec --rootless's shape, owners shifted by --uid-map/--gid-map, device nodes skipped with a warning", () => {
     const layout = fresh("layout");
-    makeOciLayout(layout, [{ tar: makeTar(base) }], { Cmd: ["sh"] });
+    makeOciLayout(layout, [{ tar: makeTar([...base, { path: "dev/null-too", type: "hardlink", link: "dev/null" }]) }], { Cmd: ["sh"] });
     const b = fresh("b");
     const r = unpack(`oci:${layout}`, b, ["--rootless", "--uid-map", "0:100000:65536", "--gid-map", "0:200000:65536"]);
     expect(r.code).toBe(0);
