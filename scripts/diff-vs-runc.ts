@@ -200,8 +200,8 @@ export interface CaseResult { name: string; same: boolean; report: string }
 export function diffCase(c: BundleCase, runc: string, bin: string, keep = false): CaseResult {
   const id = `diff-${c.name}-${process.pid}`;
   const spec = c.spec();
-  // runc's default cgroup path is relative to the caller's own cgroup, ours is /minidocker/<id>
-  // (docs/differences.md): name one so the container's /proc/self/cgroup can be compared.
+  // both runtimes use the same cgroup for the same path; an explicit one keeps the runs apart
+  // (the same id under both) and makes the container's /proc/self/cgroup comparable.
   spec.linux = { ...spec.linux, cgroupsPath: spec.linux?.cgroupsPath ?? `/diff-vs-runc/${id}` };
   const bundle = prepareBundle(spec, c.rootfsOwner, c.sourceRootfs);
   try {

@@ -2,7 +2,9 @@
 //   absolute cgroupsPath → under each hierarchy's root;
 //   relative cgroupsPath → under our own cgroup (v1: per controller; v2: our cgroup's PARENT, since
 //                           our own cgroup has processes and cannot enable controllers for children);
-//   empty               → /minidocker/<id> (runc would use the relative "<id>").
+//   empty               → the relative "<id>", as runc (specconv: Name = id; fs innerPath), so a
+//                           container started from a systemd unit stays in (v1) or by (v2) the unit;
+//                           v2 with a delegated unit: inside it (v2/manager.ts). docs/cgroups.md.
 // ".." that climbs above the start is refused (runc silently clamps it).
 import { ConfigError } from "../sys/errors.ts";
 
@@ -24,7 +26,7 @@ export function cleanCgroupPath(path: string, field = "linux.cgroupsPath"): stri
 export function innerCgroupPath(cgroupsPath: string | undefined, id: string): string {
   if (!/^[^/\0]+$/.test(id) || id === "." || id === "..") throw new ConfigError("id", `bad container id ${JSON.stringify(id)} for a cgroup name`);
   const inner = cleanCgroupPath(cgroupsPath ?? "");
-  return inner === "" || inner === "/" ? `/minidocker/${id}` : inner;
+  return inner === "" || inner === "/" ? id : inner;
 }
 
 /** /proc/self/cgroup lines "4:memory:/a/b", "0::/x" → controller (or "" for v2) → path. */

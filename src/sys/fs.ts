@@ -92,6 +92,16 @@ export function tryLstat(path: string): FileStat | undefined {
 /** Like existsSync: the path (through symlinks) can be stat'ed. */
 export const exists = (path: string): boolean => typeof statxOrErrno(AT_FDCWD, path, 0) !== "number";
 
+/** An extended attribute's value as text, or undefined when the file has none of that name (or no xattrs). */
+export function getxattrText(path: string, name: string): string | undefined {
+  const pathC = cstr(path), nameC = cstr(name), buf = Buffer.alloc(256);
+  for (;;) {
+    const n = syscall(NR.getxattr, ptr(pathC), ptr(nameC), ptr(buf), buf.length);
+    if (n >= 0) return buf.subarray(0, n).toString("utf8");
+    if (errno() !== EINTR) return undefined;
+  }
+}
+
 /** faccessat(path, X_OK | W_OK | R_OK); throws SysError("access") when refused. */
 export function access(path: string, mode: number) {
   retry("access", path, () => syscall(NR.faccessat, AT_FDCWD, ptr(cstr(path)), mode));

@@ -46,6 +46,7 @@ export const NR = {
   fchown: arm ? 55 : 93,
   fsync: arm ? 82 : 74,
   lseek: arm ? 62 : 8,
+  getxattr: arm ? 8 : 191,
 } as const;
 
 export function syscall(nr: number, ...args: Array<number | bigint>): number {

@@ -5,6 +5,8 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { cgroupVersion } from "../../src/cgroups/manager.ts";
+import { joinCgroupPath, parseProcCgroup } from "../../src/cgroups/paths.ts";
+import { parseMountinfo } from "../../src/sys/mountinfo.ts";
 import type { Spec } from "../../src/spec/types.ts";
 import { defineExistingCgroupTests } from "./cgroups-existing.ts";
 import { BIN, leftovers, makeBundle, makeRoot, md, REPO, removeBundle, uniqueId } from "./lib.ts";
@@ -25,8 +27,16 @@ afterAll(() => {
 });
 
 const V1 = cgroupVersion() === 1;
-/** A container's directory in one v1 hierarchy (the default cgroupsPath is /minidocker/<id>). */
-const cgroupDir = (controller: string, id: string) => `/sys/fs/cgroup/${controller}/minidocker/${id}`;
+/** Our own cgroups: without cgroupsPath a container lands in "<id>" below the caller's cgroup, per hierarchy (runc). */
+const ownCgroup = parseProcCgroup(readFileSync("/proc/self/cgroup", "utf8"));
+const defaultCgroupPath = (controller: string, id: string) => joinCgroupPath(ownCgroup.get(controller) ?? "/", id);
+/** A container's directory in one v1 hierarchy, for a container without cgroupsPath. */
+const cgroupDir = (controller: string, id: string) => `/sys/fs/cgroup/${controller}${defaultCgroupPath(controller, id)}`;
+/** A /proc/PID/cgroup line "N:controllers:path" of a container without cgroupsPath started by us. */
+const expectDefaultCgroupLine = (line: string, id: string) => {
+  const [, controllers, path] = line.split(":");
+  expect(path).toBe(defaultCgroupPath(controllers!.split(",")[0] || "", id));
+};
 const cgroupFileAt = (controller: string, path: string, file: string) => readFileSync(`/sys/fs/cgroup/${controller}/${path}/${file}`, "utf8").trim();
 const cgroupFile = (controller: string, id: string, file: string) => readFileSync(`${cgroupDir(controller, id)}/${file}`, "utf8").trim();
 const flatKeyed = (text: string) => Object.fromEntries(text.split("\n").filter(Boolean).map((l) => l.split(/\s+/)).map(([k, v]) => [k, Number(v)]));
@@ -138,9 +148,10 @@ describe.if(V1)("cgroups in real containers (v1 host)", () => {
 
   test("inside: /sys/fs/cgroup shows the container's own cgroup (64M), with and without a cgroup namespace", () => {
     const script = "cat /sys/fs/cgroup/memory/memory.limit_in_bytes; grep memory /proc/self/cgroup";
-    const plain = md(root, ["run", "-b", labBundle(["sh", "-c", script]), uniqueId("cgmnt")]);
+    const plainId = uniqueId("cgmnt");
+    const plain = md(root, ["run", "-b", labBundle(["sh", "-c", script]), plainId]);
     expect(plain.stderr).toBe("");
-    expect(plain.stdout).toMatch(/^67108864\n\d+:memory:\/minidocker\/cgmnt-[\d-]+\n$/);
+    expect(plain.stdout).toMatch(new RegExp(`^67108864\\n\\d+:memory:${defaultCgroupPath("memory", plainId)}\\n$`));
     const id = uniqueId("cgns");
     const ns = md(root, ["run", "-b", labBundle(["sh", "-c", `${script}; cat /proc/self/cgroup`], (s) => {
       s.linux!.namespaces!.push({ type: "cgroup" });
@@ -158,11 +169,13 @@ describe.if(V1)("cgroups in real containers (v1 host)", () => {
     // binds of the real hierarchies and two stray directories, moved over /sys/fs/cgroup.
     const id = uniqueId("stray");
     const b = bundle(() => {}, ["sh", "-c", "cat /proc/self/cgroup"]);
+    // binds of the mounted hierarchies only (the host may have stray dirs of its own: podman's cgroupfs manager makes them)
+    const hierarchies = parseMountinfo(readFileSync("/proc/self/mountinfo", "utf8"))
+      .filter((m) => /^cgroup2?$/.test(m.fstype) && /^\/sys\/fs\/cgroup\/[^/]+$/.test(m.mountPoint)).map((m) => m.mountPoint);
     const script = `
       T=$(mktemp -d) && mount -t tmpfs -o mode=755 tmpfs "$T" || exit 99
-      for d in /sys/fs/cgroup/*; do n=\${d##*/}
-        if [ -L "$d" ]; then cp -P "$d" "$T/$n"; else mkdir "$T/$n" && mount --bind "$d" "$T/$n" || exit 99; fi
-      done
+      for d in ${hierarchies.map((h) => `'${h}'`).join(" ")}; do n=\${d##*/}; mkdir "$T/$n" && mount --bind "$d" "$T/$n" || exit 99; done
+      for d in /sys/fs/cgroup/*; do [ -L "$d" ] && cp -P "$d" "$T/\${d##*/}"; done
       mkdir "$T/hugetlb" "$T/net_cls,net_prio" && mount --move "$T" /sys/fs/cgroup || exit 99
       "$0" --root "$1" run -b "$2" "$3"; echo "rc=$?"
       find /sys/fs/cgroup/hugetlb "/sys/fs/cgroup/net_cls,net_prio"`;
@@ -170,9 +183,8 @@ describe.if(V1)("cgroups in real containers (v1 host)", () => {
       { stdin: "ignore", timeout: 30_000 });
     const out = p.stdout.toString();
     expect(p.stderr.toString()).toBe("");
-    expect(out).toContain(`:memory:/minidocker/${id}\n`);
+    expect(out).toContain(`:memory:${defaultCgroupPath("memory", id)}\n`);
     expect(out).toEndWith("rc=0\n/sys/fs/cgroup/hugetlb\n/sys/fs/cgroup/net_cls,net_prio\n"); // still empty
-    expect(existsSync("/sys/fs/cgroup/hugetlb")).toBe(false);
     expect(leftovers(root, id)).toEqual([]);
   });
 
@@ -195,14 +207,14 @@ describe.if(V1)("cgroups in real containers (v1 host)", () => {
       for (const dir of dirs) expect(readFileSync(`${dir}/cgroup.procs`, "utf8").split("\n")).toContain(String(state.pid));
       const initView = readFileSync(`/proc/${state.pid}/cgroup`, "utf8").trim().split("\n");
       expect(initView.length).toBeGreaterThan(3);
-      for (const line of initView) expect(line).toEndWith(`:/minidocker/${id}`);
+      for (const line of initView) expectDefaultCgroupLine(line, id);
       expect(md(root, ["start", id]).code).toBe(0);
       for (let i = 0; i < 300 && status(id) !== "stopped"; i++) Bun.sleepSync(10);
       expect(md(root, ["delete", id]).code).toBe(0);
       // what the process saw: the same cgroup everywhere
       const seen = created.output().trim().split("\n");
       expect(seen.length).toBe(initView.length);
-      for (const line of seen) expect(line).toEndWith(`:/minidocker/${id}`);
+      for (const line of seen) expectDefaultCgroupLine(line, id);
       expect(leftovers(root, id)).toEqual([]);
     }
   });
@@ -428,27 +440,68 @@ describe.if(V1)("cgroups in real containers (v1 host)", () => {
     }
   });
 
-  test("realtime runtime, given a parent with an RT budget (absolute cgroupsPath under our own parent)", () => {
+  test("realtime runtime: without cgroupsPath it works like runc (below our own cpu cgroup, the root here); a parent we did not make is left as it is", () => {
+    expect(ownCgroup.get("cpu")).toBe("/"); // this host: the root cpu cgroup has the whole RT budget
+    const rt = { cpu: { realtimeRuntime: 10_000, realtimePeriod: 1_000_000 } };
+    const id = uniqueId("rt");
+    const r = md(root, ["run", "-b", bundle((s) => { s.linux!.resources = rt; }, ["sh", "-c", "grep :cpu: /proc/self/cgroup"]), id]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toMatch(new RegExp(`^\\d+:cpu:/${id}\\n$`));
+    expect(leftovers(root, id)).toEqual([]);
+    // an existing parent without a budget is not ours to change: the kernel refuses, field and file named (runc: the same EINVAL)
     const parent = `md-rt-${process.pid}`;
-    const parentDir = `/sys/fs/cgroup/cpu/${parent}`;
-    mkdirSync(parentDir);
+    mkdirSync(`/sys/fs/cgroup/cpu/${parent}`);
     try {
-      writeFileSync(`${parentDir}/cpu.rt_runtime_us`, "20000");
-      const id = uniqueId("rt");
-      const b = bundle((s) => {
-        s.linux!.cgroupsPath = `/${parent}/${id}`;
-        s.linux!.resources = { cpu: { realtimeRuntime: 10_000, realtimePeriod: 1_000_000 } };
-      }, ["sh", "-c", "cat /proc/self/cgroup | grep :cpu:"]);
-      const r = md(root, ["run", "-b", b, id]);
-      expect(r.stderr).toBe("");
-      expect(r.stdout).toContain(`:cpu:/${parent}/${id}`);
-      // without a budget the kernel refuses: field and file named
-      const refused = md(root, ["run", "-b", bundle((s) => { s.linux!.resources = { cpu: { realtimeRuntime: 10_000 } }; }), uniqueId("rt")]);
+      const refusedId = uniqueId("rt");
+      const refused = md(root, ["run", "-b", bundle((s) => { s.linux!.cgroupsPath = `/${parent}/${refusedId}`; s.linux!.resources = rt; }), refusedId]);
       expect(refused.code).not.toBe(0);
       expect(errorText(refused)).toContain('linux.resources.cpu.realtimeRuntime: write "cpu.rt_runtime_us"');
+      expect(readFileSync(`/sys/fs/cgroup/cpu/${parent}/cpu.rt_runtime_us`, "utf8").trim()).toBe("0");
+      expect(leftovers(root, refusedId)).toEqual([]);
     } finally {
-      for (const c of ["cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio", "pids", "systemd", "unified"])
-        try { rmdirSync(`/sys/fs/cgroup/${c}/${parent}`); } catch {}
+      for (const c of readdirSync("/sys/fs/cgroup")) try { rmdirSync(`/sys/fs/cgroup/${c}/${parent}`); } catch {}
+    }
+  });
+
+  test("without cgroupsPath the container lands below the caller's own cgroup in every hierarchy, and dies with it (a unit's KillMode=control-group)", async () => {
+    // the caller: a shell moved into a fresh cgroup of its own in every hierarchy, as a systemd unit's ExecStart is
+    const caller = `md-caller-${process.pid}`;
+    const id = uniqueId("unit");
+    const b = bundle(() => {}, ["sleep", "100"]);
+    // the mounted hierarchies (mountinfo): podman's cgroupfs manager leaves plain dirs like hugetlb/ on the tmpfs
+    const hierarchies = parseMountinfo(readFileSync("/proc/self/mountinfo", "utf8"))
+      .filter((m) => /^cgroup2?$/.test(m.fstype) && /^\/sys\/fs\/cgroup\/[^/]+$/.test(m.mountPoint)).map((m) => m.mountPoint);
+    const script = `for h in ${hierarchies.join(" ")}; do mkdir "$h/${caller}" || exit 99
+        [ -f "$h/cpuset.cpus" ] && cat "$h/cpuset.cpus" > "$h/${caller}/cpuset.cpus" && cat "$h/cpuset.mems" > "$h/${caller}/cpuset.mems"
+        echo $$ > "$h/${caller}/cgroup.procs" || exit 98; done
+      exec "$0" --root "$1" run -d -b "$2" "$3"`;
+    try {
+      // output to a file: the detached container keeps what it inherited open (a pipe would never end)
+      const errFile = `${b}/run.err`;
+      const p = Bun.spawnSync(["sh", "-c", script, BIN, root, b, id], { stdin: "ignore", stdout: "ignore", stderr: Bun.file(errFile), timeout: 30_000 });
+      expect({ code: p.exitCode, stderr: readFileSync(errFile, "utf8") }).toEqual({ code: 0, stderr: "" });
+      const pid = JSON.parse(md(root, ["state", id]).stdout).pid as number;
+      const lines = readFileSync(`/proc/${pid}/cgroup`, "utf8").trim().split("\n");
+      expect(lines.length).toBeGreaterThan(3);
+      for (const line of lines) expect(line.split(":")[2]).toBe(`/${caller}/${id}`);
+      // "systemctl stop": kill everything in the caller's cgroup, subtree included (systemd tracks units in the unified/name=systemd tree)
+      const tracking = hierarchies.find((h) => h.endsWith("/unified")) ?? hierarchies.find((h) => h.endsWith("/systemd"))!;
+      const subtree = (dir: string): number[] => [
+        ...readFileSync(`${dir}/cgroup.procs`, "utf8").split("\n").filter(Boolean).map(Number),
+        ...readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).flatMap((e) => subtree(`${dir}/${e.name}`)),
+      ];
+      const unitPids = subtree(`${tracking}/${caller}`);
+      expect(unitPids).toContain(pid);
+      for (const unitPid of unitPids) process.kill(unitPid, "SIGKILL");
+      expect(await until(() => status(id) === "stopped")).toBe(true);
+      expect(md(root, ["delete", id]).code).toBe(0);
+      expect(leftovers(root, id)).toEqual([]);
+    } finally {
+      md(root, ["delete", "--force", id]);
+      for (const h of hierarchies) {
+        try { rmdirSync(`${h}/${caller}/${id}`); } catch {}
+        try { rmdirSync(`${h}/${caller}`); } catch {}
+      }
     }
   });
 

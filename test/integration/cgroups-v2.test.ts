@@ -1,19 +1,20 @@
-// cgroup v2 enforcement. Needs a pure cgroup v2 host; on cgroup v1/hybrid hosts run it in the VM:
-//   /work/shared/vm/run-in-vm --timeout 300 /work/main/node_modules/.bin/bun test test/integration/cgroups-v2.test.ts
+// cgroup v2 enforcement and placement. Needs a pure cgroup v2 host with systemd as PID 1; on cgroup
+// v1/hybrid hosts run it in the VM (as scripts/test does):
+//   ../shared/vm/run-in-vm --systemd --timeout 600 node_modules/.bin/bun test test/integration/cgroups-v2.test.ts
 // (the VM: 1 CPU, controllers cpu io memory pids; no cpuset, hugetlb, rdma, io.weight).
 import { afterAll, describe, expect, test } from "bun:test";
-import { readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmdirSync, rmSync } from "node:fs";
 import { cgroupVersion } from "../../src/cgroups/manager.ts";
 import { deviceFilterCount } from "../../src/sys/bpf.ts";
 import { defineExistingCgroupTests } from "./cgroups-existing.ts";
 import { defineEnforcementTests, newCgroup, withCgroup } from "./cgroups-scenarios.ts";
-import { makeRoot, md } from "./lib.ts";
+import { leftovers, makeBundle, makeRoot, md, removeBundle, uniqueId, BIN } from "./lib.ts";
 
 // Fail loudly, never skip: a host without cgroup v2 controllers must run this through run-in-vm.
 const controllers = cgroupVersion() === 2 ? readFileSync("/sys/fs/cgroup/cgroup.controllers", "utf8") : "";
 if (!/\bmemory\b/.test(controllers) || !/\bpids\b/.test(controllers) || !/\bcpu\b/.test(controllers))
   throw new Error("cgroups-v2.test.ts needs a cgroup v2 host with cpu, memory and pids controllers; on this host run:\n" +
-    "  /work/shared/vm/run-in-vm --timeout 300 /work/main/node_modules/.bin/bun test test/integration/cgroups-v2.test.ts");
+    "  ../shared/vm/run-in-vm --systemd --timeout 600 node_modules/.bin/bun test test/integration/cgroups-v2.test.ts");
 
 describe("cgroup v2", () => {
   defineEnforcementTests(2);
@@ -87,6 +88,89 @@ afterAll(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
+const state = (id: string) => JSON.parse(md(root, ["state", id]).stdout || "{}");
+async function until(cond: () => boolean, ms = 20_000) {
+  for (const end = Date.now() + ms; !cond();) {
+    if (Date.now() > end) return false;
+    await Bun.sleep(50);
+  }
+  return true;
+}
+const cgroupOf = (pid: number) => readFileSync(`/proc/${pid}/cgroup`, "utf8").trim().replace(/^0::/, "");
+const procsOf = (path: string) => readFileSync(`/sys/fs/cgroup${path}/cgroup.procs`, "utf8").split("\n").filter(Boolean).map(Number);
+
 describe("cgroup v2: real containers", () => {
   defineExistingCgroupTests(root);
+
+  test("without cgroupsPath: beside the caller's cgroup (runc 1.1); inside it when it is delegated (its processes move to supervisor)", async () => {
+    const top = `/md-caller-${process.pid}`;
+    const b = makeBundle(() => {}, ["sleep", "1000"]);
+    const ids: string[] = [];
+    try {
+      for (const delegated of [false, true]) {
+        const caller = `${top}/${delegated ? "delegated" : "plain"}`;
+        const id = uniqueId("caller");
+        ids.push(id);
+        // the caller: a shell in a cgroup of its own (marked as systemd marks Delegate=yes units), then `run -d`
+        const script = `mkdir -p /sys/fs/cgroup${caller} || exit 99
+          ${delegated ? `setfattr -n trusted.delegate -v 1 /sys/fs/cgroup${caller} || exit 98` : ""}
+          echo $$ > /sys/fs/cgroup${caller}/cgroup.procs || exit 97
+          exec "$0" --root "$1" run -d -b "$2" "$3"`;
+        const err = `${b}/err-${id}`;
+        const p = Bun.spawnSync(["sh", "-c", script, BIN, root, b, id], { stdin: "ignore", stdout: "ignore", stderr: Bun.file(err), timeout: 60_000 });
+        expect({ code: p.exitCode, stderr: readFileSync(err, "utf8") }).toEqual({ code: 0, stderr: "" });
+        const pid = state(id).pid as number;
+        expect(cgroupOf(pid)).toBe(delegated ? `${caller}/${id}` : `${top}/${id}`);
+        if (delegated) {
+          // the unit's cgroup now only has children; its controllers reach the container
+          expect(procsOf(caller)).toEqual([]);
+          expect(readFileSync(`/sys/fs/cgroup${caller}/cgroup.subtree_control`, "utf8")).toContain("memory");
+          expect(readFileSync(`/sys/fs/cgroup${caller}/${id}/cgroup.controllers`, "utf8")).toContain("memory");
+        }
+        expect(md(root, ["delete", "--force", id]).code).toBe(0);
+        expect(leftovers(root, id)).toEqual([]);
+      }
+    } finally {
+      for (const id of ids) md(root, ["delete", "--force", id]);
+      for (const dir of [`${top}/delegated/supervisor`, `${top}/delegated`, `${top}/plain`, top])
+        try { rmdirSync(`/sys/fs/cgroup${dir}`); } catch { /* the test's own checks report leftovers */ }
+      removeBundle(b);
+    }
+  }, 300_000);
+});
+
+// Under a real systemd (run-in-vm --systemd, as scripts/test runs this file): units from systemd-run.
+const underSystemd = existsSync("/run/systemd/system");
+describe("cgroup v2 under systemd", () => {
+  test("a container started from a Delegate=yes unit stays in the unit and dies with `systemctl stop`; without Delegate it lands beside it (runc 1.1)", async () => {
+    if (!underSystemd) throw new Error("needs systemd as PID 1: run this file with run-in-vm --systemd (scripts/test does)");
+    // PID 1 of a pid namespace ignores SIGTERM without a handler: give it one, or stop waits TimeoutStopSec
+    const b = makeBundle(() => {}, ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.2; done"]);
+    const units: string[] = [];
+    try {
+      for (const delegate of [true, false]) {
+        const id = uniqueId(delegate ? "deleg" : "nodeleg");
+        const unit = `md-${id}.service`;
+        units.push(unit);
+        const started = Bun.spawnSync(["systemd-run", "--unit", unit, "-p", "TimeoutStopSec=20", ...(delegate ? ["-p", "Delegate=yes"] : []),
+          "sh", "-c", `"$0" --root "$1" run -d -b "$2" "$3" && exec sleep 1000`, BIN, root, b, id]);
+        expect(started.exitCode).toBe(0);
+        expect(await until(() => state(id).status === "running", 60_000)).toBe(true);
+        const pid = state(id).pid as number;
+        expect(cgroupOf(pid)).toBe(delegate ? `/system.slice/${unit}/${id}` : `/system.slice/${id}`);
+        expect(Bun.spawnSync(["systemctl", "stop", unit]).exitCode).toBe(0);
+        if (delegate) {
+          expect(await until(() => state(id).status === "stopped")).toBe(true); // stopped with its unit
+          expect(md(root, ["delete", id]).code).toBe(0);
+        } else {
+          expect(state(id).status).toBe("running"); // beside the unit: systemd does not see it (as with runc)
+          expect(md(root, ["delete", "--force", id]).code).toBe(0);
+        }
+        expect(leftovers(root, id)).toEqual([]);
+      }
+    } finally {
+      for (const unit of units) Bun.spawnSync(["systemctl", "stop", unit]);
+      removeBundle(b);
+    }
+  }, 300_000);
 });

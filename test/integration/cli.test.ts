@@ -631,7 +631,8 @@ describe("flags after the container id (runc's urfave/cli moves them before it)"
     expect(md(root, ["update", id, "--cpuset-cpus", "1", "--pids-limit", "50"])).toEqual(ok);
     // the container sees its new cpuset; the pids limit is in its cgroup
     expect(md(root, ["exec", id, "grep", "Cpus_allowed_list", "/proc/self/status"]).stdout).toMatch(/^Cpus_allowed_list:\s+1\n$/);
-    expect(readFileSync(`/sys/fs/cgroup/pids/minidocker/${id}/pids.max`, "utf8").trim()).toBe("50");
+    const pidsDir = JSON.parse(readFileSync(`${root}/${id}/state.json`, "utf8")).cgroupPaths.pids as string;
+    expect(readFileSync(`${pidsDir}/pids.max`, "utf8").trim()).toBe("50");
     // everything after exec's id is the process's, flags included
     expect(md(root, ["exec", id, "echo", "--cwd", "/x", "-t"])).toEqual({ code: 0, stdout: "--cwd /x -t\n", stderr: "" });
     expect(md(root, ["kill", id, "USR1", "--all"])).toEqual(ok);

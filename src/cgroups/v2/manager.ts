@@ -7,7 +7,7 @@ import { CgroupError, errnoOf, hasCgroupFile, readCgroupFile, readFlatKeyed, wri
 import { DEFAULT_CGROUP_ROOT, innerCgroupPath, joinCgroupPath, parentCgroupPath, parseProcCgroup } from "../paths.ts";
 import { isDirectory, nearestExistingDir, removeCgroupTree, signalPids, subtreePids, waitFor } from "../tree.ts";
 import { emptyStats, type LinuxResources, type Stats } from "../types.ts";
-import { exists, mkdir, readText, rmdir } from "../../sys/fs.ts";
+import { exists, getxattrText, mkdir, readText, rmdir } from "../../sys/fs.ts";
 import { cpu } from "./cpu.ts";
 import { cpuset } from "./cpuset.ts";
 import { devices } from "./devices.ts";
@@ -23,7 +23,7 @@ import { SysError } from "../../sys/errors.ts";
 /** unified last: its raw values override the typed fields (runc order). */
 export const V2_CONTROLLERS: readonly Controller[] = [cpuset, devices, memory, cpu, pids, io, hugetlb, rdma, network, unified];
 
-const SIGKILL = 9, EEXIST = 17;
+const SIGKILL = 9, ESRCH = 3, EEXIST = 17;
 
 const words = (text: string) => text.trim().split(/\s+/).filter(Boolean);
 
@@ -41,6 +41,33 @@ export function enableSubtreeControllers(dir: string): void {
   }
 }
 
+/** The leaf a delegated unit's own processes move to, so that its cgroup can enable controllers for containers. */
+export const SUPERVISOR_LEAF = "supervisor";
+
+/** systemd marks a cgroup it delegated (Delegate=yes) with this xattr ("user." for a user manager's units). */
+export const isDelegated = (dir: string) =>
+  getxattrText(dir, "trusted.delegate") === "1" || getxattrText(dir, "user.delegate") === "1";
+
+/**
+ * Move every process of `dir` into `dir`/supervisor (made if missing; recorded in `made`), repeating
+ * while processes fork: cgroup v2 allows no processes in a cgroup whose children have controllers.
+ */
+function moveIntoLeaf(dir: string, made: string[]): void {
+  const pidsOf = () => readCgroupFile(dir, "cgroup.procs").split("\n").filter(Boolean);
+  let pids = pidsOf();
+  if (pids.length === 0) return;
+  const leaf = `${dir}/${SUPERVISOR_LEAF}`;
+  if (!exists(leaf)) { mkdir(leaf); made.push(leaf); }
+  for (let round = 0; pids.length && round < 10; round++, pids = pidsOf()) {
+    for (const pid of pids) {
+      try { writeCgroupFile(leaf, "cgroup.procs", pid, `pid ${pid}`); } catch (e) {
+        if (errnoOf((e as Error).cause) !== ESRCH) throw e; // exited meanwhile
+      }
+    }
+  }
+  if (pids.length) throw new CgroupError(`processes keep appearing in ${dir} (moving them to ${SUPERVISOR_LEAF}): ${pids.join(" ")}`);
+}
+
 export class CgroupV2Manager implements CgroupManager {
   readonly version = 2 as const;
   readonly paths: Record<string, string>;
@@ -48,7 +75,8 @@ export class CgroupV2Manager implements CgroupManager {
   private created = false;
   private readonly warn: (m: string) => void;
 
-  constructor(readonly root: string, readonly path: string, warn = defaultWarn) {
+  /** `delegatedUnit`: the caller's delegated cgroup, whose processes create() moves into its SUPERVISOR_LEAF. */
+  constructor(readonly root: string, readonly path: string, warn = defaultWarn, private readonly delegatedUnit?: string) {
     this.dir = path === "/" ? root : `${root}${path}`;
     this.paths = { "": this.dir };
     this.warn = warn;
@@ -57,11 +85,20 @@ export class CgroupV2Manager implements CgroupManager {
   static open(options: CgroupManagerOptions): CgroupV2Manager {
     const root = options.root ?? DEFAULT_CGROUP_ROOT;
     let path = innerCgroupPath(options.cgroupsPath, options.id);
+    let delegatedUnit: string | undefined;
     if (!path.startsWith("/")) {
       const own = parseProcCgroup(options.procSelfCgroup ?? readText("/proc/self/cgroup")).get("") ?? "/";
-      path = joinCgroupPath("/", parentCgroupPath(own), path);
+      if (own !== "/" && isDelegated(`${root}${own}`)) {
+        // a unit with Delegate=yes is ours to subdivide: its processes move to a leaf, the container
+        // goes inside the unit and is stopped with it (runc 1.1 would place it beside the unit)
+        delegatedUnit = own;
+        path = joinCgroupPath(own, path);
+      } else {
+        // runc fs2: our own cgroup holds processes, so no controller can be enabled below it: its parent
+        path = joinCgroupPath("/", parentCgroupPath(own), path);
+      }
     }
-    return new CgroupV2Manager(root, path, options.warn);
+    return new CgroupV2Manager(root, path, options.warn, delegatedUnit);
   }
 
   create(): void {
@@ -69,6 +106,7 @@ export class CgroupV2Manager implements CgroupManager {
     this.created = true;
     const made: string[] = [];
     try {
+      if (this.delegatedUnit) moveIntoLeaf(`${this.root}${this.delegatedUnit}`, made);
       const parts = this.path.split("/").filter(Boolean);
       let dir = this.root;
       for (const part of parts) {

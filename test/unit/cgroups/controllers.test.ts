@@ -136,7 +136,7 @@ describe("v2 controllers", () => {
 describe("managers on a fake tree", () => {
   test("v2: create enables parents' controllers; apply refuses a missing controller", () => {
     const root = fakeDir({ "cgroup.controllers": "cpu memory pids", "cgroup.subtree_control": "" });
-    const cg = cgroupManager({ id: "abc", root });
+    const cg = cgroupManager({ id: "abc", cgroupsPath: "/minidocker/abc", root });
     expect(cg.version).toBe(2);
     expect(cg.path).toBe("/minidocker/abc");
     // a fake tree has no kernel to make files in new directories: give the middle level its own
@@ -158,17 +158,30 @@ describe("managers on a fake tree", () => {
     const root = fakeDir({ "cgroup.controllers": "" });
     const cg = cgroupManager({ id: "x", cgroupsPath: "pods/x", root, procSelfCgroup: "0::/user.slice/session-1.scope\n" });
     expect(cg.path).toBe("/user.slice/pods/x");
+    // no cgroupsPath: "<id>", beside the caller (runc 1.1) — or inside a delegated unit (trusted.delegate)
+    const unit = "/system.slice/app.service";
+    mkdirSync(`${root}${unit}`, { recursive: true });
+    const procSelfCgroup = `0::${unit}\n`;
+    expect(cgroupManager({ id: "c1", root, procSelfCgroup }).path).toBe("/system.slice/c1");
+    expect(Bun.spawnSync(["setfattr", "-n", "trusted.delegate", "-v", "1", `${root}${unit}`]).exitCode).toBe(0);
+    expect(cgroupManager({ id: "c1", root, procSelfCgroup }).path).toBe(`${unit}/c1`);
+    expect(cgroupManager({ id: "c1", root, procSelfCgroup: "0::/\n" }).path).toBe("/c1");
   });
 
   test("v1: one directory per hierarchy; a failed create removes what it made", () => {
     const root = fakeDir({});
     const mountinfo = fakeV1Mounts(root, ["cpu,cpuacct", "memory", "pids"]);
     mkdirSync(`${root}/unified`); // a directory, no cgroup2 mounted there: not joined
-    const cg = cgroupManager({ id: "abc", root, mountinfo });
+    const cg = cgroupManager({ id: "abc", cgroupsPath: "/minidocker/abc", root, mountinfo });
     expect(cg.version).toBe(1);
     expect(cg.paths).toEqual({
       cpu: `${root}/cpu,cpuacct/minidocker/abc`, cpuacct: `${root}/cpu,cpuacct/minidocker/abc`,
       memory: `${root}/memory/minidocker/abc`, pids: `${root}/pids/minidocker/abc`,
+    });
+    // no cgroupsPath: "<id>" below the caller's own cgroup in each hierarchy (runc fs)
+    expect(cgroupManager({ id: "abc", root, mountinfo, procSelfCgroup: "5:memory:/unit.service\n2:cpu,cpuacct:/\n1:pids:/p\n0::/\n" }).paths).toEqual({
+      cpu: `${root}/cpu,cpuacct/abc`, cpuacct: `${root}/cpu,cpuacct/abc`,
+      memory: `${root}/memory/unit.service/abc`, pids: `${root}/pids/p/abc`,
     });
     writeFileSync(`${root}/pids/minidocker`, "a file where a directory must go");
     expect(() => cg.create()).toThrow(/"\/.*\/pids\/minidocker" is not a cgroup directory/);
@@ -187,13 +200,13 @@ describe("managers on a fake tree", () => {
     for (const stray of ["hugetlb", "net_cls,net_prio", "systemd"]) mkdirSync(`${root}/${stray}`);
     mkdirSync(`${root}/unified`);
     writeFileSync(`${root}/unified/cgroup.procs`, "");
-    const cg = cgroupManager({ id: "abc", root, mountinfo });
+    const cg = cgroupManager({ id: "abc", cgroupsPath: "/minidocker/abc", root, mountinfo });
     expect(Object.keys(cg.paths).sort()).toEqual(["memory", "pids", "unified"]);
     cg.create();
     expect(existsSync(`${root}/memory/minidocker/abc`)).toBe(true);
     expect(existsSync(`${root}/hugetlb/minidocker`)).toBe(false);
     // a hierarchy whose mount point is gone (unmounted since): refused, never made on the tmpfs
-    const gone = cgroupManager({ id: "abc", root, mountinfo: fakeV1Mounts(root, ["freezer"]) });
+    const gone = cgroupManager({ id: "abc", cgroupsPath: "/minidocker/abc", root, mountinfo: fakeV1Mounts(root, ["freezer"]) });
     rmSync(`${root}/freezer`, { recursive: true });
     expect(() => gone.create()).toThrow(/mkdir ".*\/freezer": ".*" is not a cgroup directory/);
     expect(existsSync(`${root}/freezer`)).toBe(false);

@@ -42,9 +42,10 @@ describe("cgroup paths (runc fs/fs2 semantics)", () => {
     expect(() => cleanCgroupPath("../x")).toThrow("escapes");
   });
 
-  test("empty path → /minidocker/<id>; bad ids refused", () => {
-    expect(innerCgroupPath(undefined, "abc")).toBe("/minidocker/abc");
-    expect(innerCgroupPath("", "abc")).toBe("/minidocker/abc");
+  test("empty path → the relative <id> (runc); bad ids refused", () => {
+    expect(innerCgroupPath(undefined, "abc")).toBe("abc");
+    expect(innerCgroupPath("", "abc")).toBe("abc");
+    expect(innerCgroupPath("/", "abc")).toBe("abc");
     expect(innerCgroupPath("/custom/x", "abc")).toBe("/custom/x");
     expect(() => innerCgroupPath(undefined, "a/b")).toThrow("bad container id");
   });
