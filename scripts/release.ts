@@ -1,0 +1,89 @@
+#!/usr/bin/env bun
+// Release: one self-contained binary per edge target (scripts/release). Bun cross-compiles with
+// --target=bun-linux-<arch>[-musl|-baseline]-v<version>, fetching that runtime from npm
+// (@oven/bun-linux-*) once and caching it; the C helper is compiled for each architecture
+// (gcc / aarch64-linux-gnu-gcc, still without headers) and embedded as dist/helper.so, which
+// src/stages/spawn.ts imports. Artefacts: dist/release/minidocker-<version>-linux-<target>.xz,
+// SHA256SUMS, and a size table. `--only linux-arm64` builds one; `--no-xz` skips compression
+// (the qemu test suite only needs the binary).
+import { $ } from "bun";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+
+interface Target {
+  name: string; // linux-x64, linux-arm64-musl…
+  bunTarget: string; // bun-linux-x64-baseline…
+  cc: string; // the helper's compiler
+  musl: boolean;
+}
+
+const TARGETS: Target[] = [
+  { name: "linux-x64", bunTarget: "bun-linux-x64", cc: "gcc", musl: false },
+  { name: "linux-x64-baseline", bunTarget: "bun-linux-x64-baseline", cc: "gcc", musl: false },
+  { name: "linux-arm64", bunTarget: "bun-linux-arm64", cc: "aarch64-linux-gnu-gcc", musl: false },
+  { name: "linux-x64-musl", bunTarget: "bun-linux-x64-musl", cc: "gcc", musl: true },
+  { name: "linux-arm64-musl", bunTarget: "bun-linux-arm64-musl", cc: "aarch64-linux-gnu-gcc", musl: true },
+];
+
+const root = new URL("..", import.meta.url).pathname;
+process.chdir(root);
+const pkg = JSON.parse(readFileSync("package.json", "utf8"));
+const version: string = pkg.version;
+// the runtimes embedded must be the Bun we build and test with
+const bunVersion: string = pkg.devDependencies.bun;
+if (Bun.version !== bunVersion) throw new Error(`package.json pins bun ${bunVersion} but this is bun ${Bun.version}`);
+
+const args = process.argv.slice(2);
+const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined;
+const compress = !args.includes("--no-xz");
+const targets = only ? TARGETS.filter((t) => t.name === only) : TARGETS;
+if (!targets.length) throw new Error(`--only ${only}: unknown target (${TARGETS.map((t) => t.name).join(", ")})`);
+
+const out = "dist/release";
+mkdirSync(out, { recursive: true });
+
+/**
+ * The helper for one target. glibc: linked against libc.so.6 as the native build. musl: no
+ * libraries at all (-nostdlib): its undefined symbols bind to the already loaded musl, and a
+ * glibc symbol-version reference never reaches musl's loader.
+ */
+async function buildHelper(t: Target, file: string) {
+  const link = t.musl ? ["-nostdlib"] : [];
+  await $`${t.cc} -nostdinc -O2 -Wall -Werror -shared -fPIC ${link} -o ${file} ffi/helper.c`;
+}
+
+const rows: string[][] = [];
+const nativeHelper = "dist/helper.so";
+const savedHelper = "dist/helper.so.native";
+if (existsSync(nativeHelper)) renameSync(nativeHelper, savedHelper);
+try {
+  for (const t of targets) {
+    const binary = `${out}/minidocker-${version}-${t.name}`;
+    await buildHelper(t, nativeHelper);
+    // --bytecode: JavaScriptCore's bytecode cache is not tied to the CPU architecture
+    await $`${process.execPath} build --compile --target=${t.bunTarget}-v${bunVersion} --minify --bytecode --sourcemap=none --no-compile-autoload-dotenv --no-compile-autoload-bunfig src/main.ts --outfile ${binary}`.quiet();
+    const size = statSync(binary).size;
+    let xzSize = 0;
+    if (compress) {
+      await $`xz -T0 -6 -f -k ${binary}`;
+      xzSize = statSync(`${binary}.xz`).size;
+    }
+    rows.push([t.name, mib(size), compress ? mib(xzSize) : "-"]);
+    console.error(`built ${binary}`);
+  }
+} finally {
+  rmSync(nativeHelper, { force: true });
+  if (existsSync(savedHelper)) renameSync(savedHelper, nativeHelper);
+}
+
+if (compress && !only) {
+  const names = TARGETS.map((t) => `minidocker-${version}-${t.name}.xz`);
+  const sums = await $`sha256sum ${names}`.cwd(out).text();
+  writeFileSync(`${out}/SHA256SUMS`, sums);
+  console.log(sums.trimEnd());
+}
+
+function mib(n: number) {
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+console.log("\n| target | binary | xz |\n|---|---|---|");
+for (const r of rows) console.log(`| ${r.join(" | ")} |`);
