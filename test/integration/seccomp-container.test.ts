@@ -5,9 +5,10 @@
 // Needs root, util-linux `unshare`, dist/minidocker (npm run build) and libseccomp2 (Debian:
 // installed with the base system; the hidden column proves we run without it).
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { DOCKER_DEFAULT_CAPS, type DockerProfile, dockerProfileToOci } from "../../src/linux/seccomp/docker-profile.ts";
+import { syscallsX86_64 } from "../../src/linux/seccomp/syscalls/x86_64.ts";
 import type { LinuxSeccomp } from "../../src/linux/seccomp/types.ts";
 import type { Spec } from "../../src/spec/types.ts";
 import { BIN, REPO, leftovers, makeBundle, makeRoot, removeBundle, uniqueId } from "./lib.ts";
@@ -232,6 +233,45 @@ for (const profile of PROFILES) {
     }
   });
 }
+
+describe("runc's -ENOSYS stub", () => {
+  // A static probe (gcc) calls raw syscall numbers. The profile allows every x86_64 syscall below
+  // 400 by name: clone3 (435) is newer than all of them → ENOSYS, so a libc falls back to clone;
+  // reboot (169) is below and not allowed → the default EPERM. runc 1.1.5 prints the same.
+  test("a syscall above the highest the profile names gets ENOSYS; below it, the default action", () => {
+    const probe = `${scratch}/probe`;
+    writeFileSync(`${probe}.c`, `#include <stdio.h>
+#include <stdlib.h>
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+int main(int argc, char **argv) {
+  for (int i = 1; i < argc; i++) {
+    long r = syscall(strtol(argv[i], 0, 0), 0, 0, 0, 0, 0, 0);
+    printf("%s %s\\n", argv[i], r < 0 ? strerror(errno) : "ok");
+  }
+  return 0;
+}
+`);
+    const cc = Bun.spawnSync(["gcc", "-static", "-O", "-o", probe, `${probe}.c`], { stderr: "pipe" });
+    expect(cc.stderr.toString()).toBe("");
+    const names = Object.entries(syscallsX86_64).filter(([, nr]) => nr < 400).map(([name]) => name);
+    const bundle = bundleFor({
+      defaultAction: "SCMP_ACT_ERRNO", architectures: ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+      syscalls: [{ names: names.filter((n) => n !== "reboot"), action: ALLOW }],
+    }, ["/probe", "435", "169", "39"]);
+    try {
+      copyFileSync(probe, `${bundle}/rootfs/probe`);
+      for (const backend of BACKENDS) {
+        const o = runUnder(backend, bundle);
+        expect(`${backend.name}: ${o.stdout}`).toBe(`${backend.name}: 435 Function not implemented\n169 Operation not permitted\n39 ok\n`);
+      }
+    } finally {
+      removeBundle(bundle);
+    }
+  }, 60_000);
+});
 
 describe("SCMP_ACT_NOTIFY with listenerPath", () => {
   for (const backend of BACKENDS) {

@@ -2,7 +2,9 @@
 // with libseccomp (when it loads) or the builtin compiler; init side: loadSeccomp() (load.ts,
 // import that file directly from init); connectToSeccompAgent() + sendToSeccompAgent() for SCMP_ACT_NOTIFY.
 import { RuntimeError } from "../../sys/errors.ts";
+import { encode } from "./bpf.ts";
 import { compileBuiltin } from "./compiler.ts";
+import { enosysStub } from "./enosys.ts";
 import { compileLibseccomp, libseccompError } from "./libseccomp.ts";
 import { planSeccomp } from "./rules.ts";
 import type { LinuxSeccomp } from "./types.ts";
@@ -40,7 +42,10 @@ export function compileSeccomp(seccomp: LinuxSeccomp, opts: { backend?: SeccompB
   const wanted = chooseBackend(opts.backend);
   const useLibseccomp = wanted === "libseccomp" || (wanted === "auto" && libseccompError() === undefined);
   const backend = useLibseccomp ? "libseccomp" : "builtin";
-  const { program, warnings, unknownSyscalls } = useLibseccomp ? compileLibseccomp(plan) : compileBuiltin(plan);
+  const compiled = useLibseccomp ? compileLibseccomp(plan) : compileBuiltin(plan);
+  const { warnings, unknownSyscalls } = compiled;
+  const stub = enosysStub(seccomp, plan.defaultAction);
+  const program = stub.length ? Buffer.concat([encode(stub), compiled.program]) : compiled.program;
   if (program.length / 8 > 4096)
     throw new RuntimeError(`seccomp: the ${backend} program has ${program.length / 8} instructions, above the kernel's 4096`);
   return { program, flags: plan.flags, backend, warnings, unknownSyscalls, notify: plan.notify };
