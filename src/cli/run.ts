@@ -1,6 +1,6 @@
 import { createContainer } from "../container/create.ts";
 import { becomeSubreaper, foregroundConsole } from "../container/foreground.ts";
-import { destroy, startContainer, statusOf } from "../container/lifecycle.ts";
+import { destroy, startContainer, statusOf, waitUntilReady } from "../container/lifecycle.ts";
 import { createArgs, createOptions } from "./create.ts";
 import { type Command, requireId } from "./index.ts";
 
@@ -13,15 +13,19 @@ export default {
     if (!detach) becomeSubreaper();
     const console = detach ? undefined : foregroundConsole(!opts.consoleSocket);
     const { state } = createContainer(ctx, { ...opts, consoleFd: console?.theirs, detach });
+    let started: ReturnType<typeof startContainer>;
     try {
       console?.attach();
-      startContainer(ctx, state.id);
+      started = startContainer(ctx, state.id);
     } catch (e) {
       destroy(ctx, state, statusOf(ctx, state));
       throw e;
     }
-    if (detach) return 0;
-    const code = await console!.wait(state.pid);
+    if (detach) {
+      waitUntilReady(ctx, started); // NOTIFY_SOCKET: like runc, only once the process is ready
+      return 0;
+    }
+    const code = await console!.wait(state.pid, started.notify);
     // runc run removes a foreground container once its process has exited.
     const unlock = ctx.store.lock(state.id);
     try { destroy(ctx, state, statusOf(ctx, state)); } finally { unlock(); }

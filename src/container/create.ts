@@ -22,6 +22,7 @@ import type { JoinNamespace } from "../stages/spawn.ts";
 import { applyCgroupLimits, makeCgroup, openCgroup, openCloneTarget, openTaskFiles, type CgroupHandle } from "./cgroup.ts";
 import { compileProfile, deliverNotifyFd } from "./seccomp.ts";
 import { callerWindowSize } from "./foreground.ts";
+import { prepareNotifyDir, withNotifyEnv } from "./notify.ts";
 
 export interface CreateOptions {
   id: string;
@@ -261,7 +262,9 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
     owner: "", annotations: spec.annotations, initStartTime: "", cgroupPath: cgroup.path, cgroupPaths: { ...cgroup.paths }, spec,
   };
 
-  const mounts = (spec.mounts ?? []).map((m) => withBindSourceInBundle(bundle, m));
+  // NOTIFY_SOCKET: our socket's directory goes last, as runc appends it
+  const notifyMount = prepareNotifyDir(ctx.store.dir(id));
+  const mounts = [...(spec.mounts ?? []).map((m) => withBindSourceInBundle(bundle, m)), ...(notifyMount ? [notifyMount] : [])];
   const rootfs: RootfsPlan = {
     rootfs: rootfsPath,
     readonly: spec.root?.readonly ?? false,
@@ -293,6 +296,7 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
     cgroupTaskFds: 0, parentJoinsCgroup: true, // see onSpawned
   };
 
+  if (notifyMount) plan.process = { ...plan.process, env: withNotifyEnv(plan.process.env) };
   if (activated) plan.process = { ...plan.process, env: [...(plan.process.env ?? []), `LISTEN_FDS=${activated}`, "LISTEN_PID=1"] };
 
   let limitsApplied = false;

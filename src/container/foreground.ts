@@ -5,6 +5,7 @@ import { exitCodeOf, pollReadable, PR } from "../sys/linux.ts";
 import { writeAll } from "../sys/fs.ts";
 import { readSome } from "../sys/io.ts";
 import { clearOnlcr, isTerminal, setRawMode, windowSize } from "../linux/terminal.ts";
+import type { NotifyRelay } from "./notify.ts";
 
 // What runc forwards (signals.go); with a pty, WINCH resizes the pty instead.
 const FORWARDED = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH"] as const;
@@ -51,9 +52,14 @@ export function foregroundConsole(ownConsole: boolean) {
     theirs,
     /** `run` calls it before `start`: input typed once the process runs must not be echoed by our terminal */
     attach,
-    async wait(pid: number): Promise<number> {
+    /** With `notify`, the container's notifications go on to our caller while we wait. */
+    async wait(pid: number, notify?: NotifyRelay): Promise<number> {
       attach();
-      return waitForeground(pid, forwarder, tty);
+      try {
+        return await waitForeground(pid, forwarder, tty, notify);
+      } finally {
+        notify?.close();
+      }
     },
   };
 }
@@ -133,15 +139,17 @@ export class PtyProxy {
 }
 
 /** Wait for `pid` (our child or reparented to us), forwarding signals; returns its exit code. */
-async function waitForeground(pid: number, forwarder: SignalForwarder, tty?: PtyProxy): Promise<number> {
+async function waitForeground(pid: number, forwarder: SignalForwarder, tty?: PtyProxy, notify?: NotifyRelay): Promise<number> {
   forwarder.start(pid, tty);
   const pidfd = sys.pidfdOpen(pid);
   try {
     let ptyOpen = tty !== undefined;
     // Short polls, yielding to the event loop in between so signal handlers run.
     for (;;) {
-      const ready = pollReadable([pidfd, ...(ptyOpen ? tty!.fds() : [])], 10);
+      const ready = pollReadable([pidfd, ...(ptyOpen ? tty!.fds() : []), ...(notify ? [notify.fd] : [])], 10);
       if (ptyOpen) ptyOpen = tty!.copy(ready);
+      // we stay the process systemd watches: MAINPID is ours, as runc's foreground run
+      if (notify && ready.includes(notify.fd)) notify.pump(process.pid, true);
       if (ready.includes(pidfd)) break;
       await Bun.sleep(0);
     }

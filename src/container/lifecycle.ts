@@ -7,6 +7,7 @@ import * as sys from "../sys/linux.ts";
 import { O } from "../sys/linux.ts";
 import { cgroupOf } from "./cgroup.ts";
 import type { Context } from "./context.ts";
+import { exitedBeforeReady, NotifyRelay } from "./notify.ts";
 
 /** poststop runs in the bundle like the other CLI hooks; once it is gone, where we were called. */
 const bundleIfThere = (state: StoredState) => (exists(state.bundle) ? state.bundle : undefined);
@@ -33,14 +34,20 @@ export function stateOf(ctx: Context, id: string) {
   return ociState(state, statusOf(ctx, state));
 }
 
-/** `start`: open exec.fifo for reading, which releases init to execve the user's process. */
-export function startContainer(ctx: Context, id: string) {
+/**
+ * `start`: open exec.fifo for reading, which releases init to execve the user's process. With
+ * NOTIFY_SOCKET, returns the relay, bound before the process runs: the caller waits for READY.
+ */
+export function startContainer(ctx: Context, id: string): { state: StoredState; notify?: NotifyRelay } {
+  let notify: NotifyRelay | undefined;
   const state = withContainer(ctx, id, (state, status) => {
     if (status === "stopped") throw new RuntimeError("cannot start a container that has stopped");
     if (status !== "created") throw new RuntimeError(`cannot start an already running container`);
+    notify = NotifyRelay.listen(ctx.store.dir(id), (m) => ctx.log.warn(m));
     const fifo = ctx.store.fifoPath(id);
-    const fd = sys.open(fifo, O.RDONLY | O.NONBLOCK | O.CLOEXEC);
+    let fd = -1;
     try {
+      fd = sys.open(fifo, O.RDONLY | O.NONBLOCK | O.CLOEXEC);
       // init's open for writing unblocks now. It writes "0", runs the startContainer hooks and
       // execve's: its end closes with it (close-on-exec). Read until then, so that a failing hook
       // or execve fails `start` with init's "E…" after the "0" (runc: exit 0 on an execve error,
@@ -61,13 +68,28 @@ export function startContainer(ctx: Context, id: string) {
       if (!reply) throw new RuntimeError("container init exited before it could start the process");
       const error = reply.startsWith("E") ? reply.slice(1) : reply.startsWith("0E") ? reply.slice(2) : undefined;
       if (error !== undefined) throw new RuntimeError(error);
+    } catch (e) {
+      notify?.close();
+      throw e;
     } finally {
-      sys.close(fd);
+      if (fd >= 0) sys.close(fd);
     }
     unlinkIfExists(fifo);
     return state;
   });
   runHooksWarning("poststart", state.spec.hooks?.poststart, hookState(state, "running"), state.bundle, (m) => ctx.log.warn(m));
+  return { state, notify };
+}
+
+/** start, run -d with NOTIFY_SOCKET: return once the process said READY (relayed), or fail if it exited first. */
+export function waitUntilReady(ctx: Context, started: { state: StoredState; notify?: NotifyRelay }) {
+  const { state, notify } = started;
+  if (!notify) return;
+  try {
+    if (!notify.waitReady(state.pid, (m) => ctx.log.warn(m))) throw exitedBeforeReady();
+  } finally {
+    notify.close();
+  }
 }
 
 export function killContainer(ctx: Context, id: string, signal: number, all: boolean) {

@@ -38,3 +38,54 @@ export function readSome(fd: number, buf: Uint8Array): number {
   const n = Number(libc.read(fd, buf, buf.length));
   return n === -1 ? -errno() : n;
 }
+
+export const SOCK_DGRAM = 2, SOCK_NONBLOCK = 0o4000;
+
+/**
+ * sockaddr_un and its length for a path, or for an abstract name written "@name" (the way
+ * systemd and Go spell them in NOTIFY_SOCKET): an abstract address is exactly as long as its name.
+ */
+function unixAddressOrAbstract(name: string, call: string): { addr: Buffer; len: number } {
+  if (!name.startsWith("@")) {
+    const addr = unixAddress(name, call);
+    return { addr, len: addr.length };
+  }
+  const bytes = Buffer.from(name.slice(1));
+  if (bytes.length > 107) throw new SysError(call, 36 /* ENAMETOOLONG */, name);
+  const addr = Buffer.alloc(3 + bytes.length);
+  addr.writeUInt16LE(AF_UNIX, 0);
+  bytes.copy(addr, 3); // byte 2 stays 0: the abstract namespace
+  return { addr, len: addr.length };
+}
+
+/** A non-blocking unix datagram socket bound to `path` (a leftover file there is replaced). */
+export function bindDatagram(path: string): number {
+  const fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, path);
+  try {
+    unlinkIfExists(path);
+    const { addr, len } = unixAddressOrAbstract(path, "bind");
+    check(libc.bind(fd, addr, len), "bind", path);
+  } catch (e) {
+    libc.close(fd);
+    throw e;
+  }
+  return fd;
+}
+
+/** A unix datagram socket connected to `name` (a path or an "@abstract" name). */
+export function connectDatagram(name: string): number {
+  const fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, name);
+  const { addr, len } = unixAddressOrAbstract(name, "connect");
+  if (libc.connect(fd, addr, len) === -1) {
+    const e = errno();
+    libc.close(fd);
+    throw new SysError("connect", e, name);
+  }
+  return fd;
+}
+
+/** Send one datagram on a connected socket. */
+export function sendDatagram(fd: number, text: string, subject = String(fd)) {
+  const data = Buffer.from(text);
+  check(Number(libc.write(fd, data, data.length)), "send", subject);
+}
