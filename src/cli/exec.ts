@@ -24,6 +24,7 @@ export default {
     "process-label": { type: "string", description: "SELinux label of the process" },
     apparmor: { type: "string", description: "AppArmor profile of the process" },
     "ignore-paused": { type: "boolean", description: "exec even into a paused container" },
+    cgroup: { type: "string", description: "run in a sub-cgroup of the container's: PATH or CONTROLLER[,CONTROLLER]:PATH (repeatable)" },
   },
   async run(ctx, inv) {
     const id = requireId(inv, "exec");
@@ -45,7 +46,7 @@ export default {
       caps: collect(t, ["cap", "c"]), noNewPrivs, detach, pidFile: inv.flags["pid-file"] as string | undefined,
       preserveFds: inv.flags["preserve-fds"] ? Number(inv.flags["preserve-fds"]) : 0,
       ignorePaused: inv.flags["ignore-paused"] === true, processLabel: inv.flags["process-label"] as string | undefined,
-      apparmor: inv.flags.apparmor as string | undefined, beforeExecve: console?.attach,
+      apparmor: inv.flags.apparmor as string | undefined, beforeExecve: console?.attach, cgroups: collect(t, ["cgroup"]),
     });
     if (detach) return 0;
     return console!.wait(pid);

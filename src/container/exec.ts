@@ -12,6 +12,7 @@ import { readText } from "../sys/fs.ts";
 import * as sys from "../sys/linux.ts";
 import { O } from "../sys/linux.ts";
 import { cgroupOf, openCloneTarget, openTaskFiles } from "./cgroup.ts";
+import { parseSubCgroupArgs, subCgroupManager } from "../cgroups/manager.ts";
 import { Cleanup, type Context } from "./context.ts";
 import { checkConsole, NS_FLAGS, preservedFds, userFirst, writePidFile } from "./create.ts";
 import type { JoinNamespace } from "../stages/spawn.ts";
@@ -39,6 +40,8 @@ export interface ExecOptions {
   ignorePaused?: boolean;
   processLabel?: string;
   apparmor?: string;
+  /** --cgroup: join a sub-cgroup of the container's ("PATH" or "CONTROLLER[,…]:PATH", repeatable) */
+  cgroups?: string[];
   /** Once init is ready, before it execve's (foreground: take the pty master, as `run` before `start`). */
   beforeExecve?: () => void;
 }
@@ -140,7 +143,11 @@ export function execInContainer(ctx: Context, o: ExecOptions): number {
   // limit, its heap not under a tight memory limit): a v1 host's tasks files, by its own thread
   // (no RCU grace period to wait for, see create); a hybrid host's controller-less cgroup2 part
   // by clone3. Else (cgroup v2, a paused container) we move it by pid.
-  const cg = cgroupOf(state);
+  let cg = cgroupOf(state);
+  if (o.cgroups?.length) {
+    if (!cg) throw new RuntimeError("exec --cgroup: the container has no cgroup");
+    cg = subCgroupManager(cg, parseSubCgroupArgs(o.cgroups));
+  }
   const byItself = cg?.exists() && cg.version === 1 && status !== "paused";
   const cloneInto = byItself ? cg!.cloneIntoDir() : undefined;
   const cloneTarget = openCloneTarget(cloneInto, cleanup);

@@ -188,6 +188,39 @@ describe.if(V1)("cgroups in real containers (v1 host)", () => {
     expect(leftovers(root, id)).toEqual([]);
   });
 
+  test("exec --cgroup joins a sub-cgroup of the container's: PATH for all, CONTROLLER:PATH for some; bad ones refused (runc 1.1)", () => {
+    const id = uniqueId("subcg");
+    expect(md(root, ["run", "-d", "-b", bundle(() => {}, ["sleep", "100"]), id]).code).toBe(0);
+    try {
+      const dirs = [...new Set(Object.values(JSON.parse(readFileSync(`${root}/${id}/state.json`, "utf8")).cgroupPaths as Record<string, string>))];
+      for (const dir of dirs) {
+        mkdirSync(`${dir}/s1`);
+        // a new cpuset cgroup has no cpus: nothing could join it (runc leaves that to the caller too)
+        if (existsSync(`${dir}/cpuset.cpus`)) for (const f of ["cpuset.cpus", "cpuset.mems"]) writeFileSync(`${dir}/s1/${f}`, readFileSync(`${dir}/${f}`));
+      }
+      mkdirSync(`${cgroupDir("memory", id)}/s2`);
+      const all = md(root, ["exec", "--cgroup", "s1", id, "cat", "/proc/self/cgroup"]);
+      expect(all.stderr).toBe("");
+      for (const line of all.stdout.trim().split("\n")) expect(line).toEndWith(`/${id}/s1`);
+      const some = md(root, ["exec", "--cgroup", "memory:s2", "--cgroup", "pids,freezer:s1", id, "cat", "/proc/self/cgroup"]);
+      expect(some.stderr).toBe("");
+      const lines = some.stdout.trim().split("\n");
+      expect(lines.find((l) => l.includes(":memory:"))).toEndWith(`/${id}/s2`);
+      expect(lines.find((l) => l.includes(":pids:"))).toEndWith(`/${id}/s1`);
+      expect(lines.find((l) => l.includes(":freezer:"))).toEndWith(`/${id}/s1`);
+      expect(lines.find((l) => l.includes(":cpu:"))).toEndWith(`/${id}`);
+      for (const [arg, message] of [["nosuch", 'sub-cgroup "nosuch" does not exist'], ["../x", "climbs out"],
+        ["a:b:c", "invalid --cgroup argument: a:b:c"], ["nosuchcontroller:s1", 'controller "nosuchcontroller" is not one of the container\'s']]) {
+        const r = md(root, ["exec", "--cgroup", arg!, id, "true"]);
+        expect({ code: r.code, message: errorText(r).includes(message!) }).toEqual({ code: 255, message: true });
+      }
+      expect(md(root, ["delete", "--force", id]).code).toBe(0); // sub-cgroups go with it
+      expect(leftovers(root, id)).toEqual([]);
+    } finally {
+      md(root, ["delete", "--force", id]);
+    }
+  });
+
   test("create: init is in the container's cgroup in every hierarchy, with and without a user namespace", () => {
     for (const userns of [false, true]) {
       const id = uniqueId(userns ? "cg-join-userns" : "cg-join");

@@ -50,6 +50,16 @@ describe("cgroup paths (runc fs/fs2 semantics)", () => {
     expect(() => innerCgroupPath(undefined, "a/b")).toThrow("bad container id");
   });
 
+  test("exec --cgroup arguments (runc getSubCgroupPaths)", async () => {
+    const { parseSubCgroupArgs } = await import("../../../src/cgroups/manager.ts");
+    expect([...parseSubCgroupArgs(["s1"])]).toEqual([["", "s1"]]);
+    expect([...parseSubCgroupArgs(["memory,pids:a", "cpu:b"])]).toEqual([["memory", "a"], ["pids", "a"], ["cpu", "b"]]);
+    expect(() => parseSubCgroupArgs(["a", "b"])).toThrow("missing <controller>: prefix");
+    expect(() => parseSubCgroupArgs([":a"])).toThrow("empty <controller> prefix");
+    expect(() => parseSubCgroupArgs(["x:y:z"])).toThrow("invalid --cgroup argument: x:y:z");
+    expect(() => parseSubCgroupArgs(["m:a", "m:b"])).toThrow("controller m specified multiple times");
+  });
+
   test("/proc/self/cgroup", () => {
     const own = parseProcCgroup("9:name=systemd:/\n4:memory:/process_api/x\n2:cpu,cpuacct:/c\n0::/user.slice/s\n");
     expect(own.get("memory")).toBe("/process_api/x");
