@@ -473,6 +473,27 @@ describe.if(V1)("cgroups in real containers (v1 host)", () => {
     }
   });
 
+  test("a pod cgroup made empty by someone else (mkdir in every hierarchy): its cpuset gets cpus and mems, the container joins", () => {
+    // runc's update.bats "pod cgroup": mkdir -p /sys/fs/cgroup/<each>/<pod>, then run with cgroupsPath /<pod>/<id>
+    const pod = `md-pod-${process.pid}`;
+    const id = uniqueId("pod");
+    const podCpuset = `/sys/fs/cgroup/cpuset/${pod}`;
+    try {
+      mkdirSync(podCpuset);
+      expect(readFileSync(`${podCpuset}/cpuset.cpus`, "utf8").trim()).toBe(""); // a new v1 cpuset is empty
+      const b = bundle((s) => { s.linux!.cgroupsPath = `/${pod}/${id}`; }, ["sh", "-c", "grep :cpuset: /proc/self/cgroup"]);
+      const r = md(root, ["run", "-b", b, id]);
+      expect(errorText(r)).toBe("");
+      expect(r.stdout).toBe(`${readFileSync("/proc/self/cgroup", "utf8").match(/^\d+:cpuset:/m)![0]}/${pod}/${id}\n`);
+      expect(r.code).toBe(0);
+      expect(cgroupFileAt("cpuset", pod, "cpuset.cpus")).toBe(cgroupFileAt("cpuset", "", "cpuset.cpus"));
+      expect(cgroupFileAt("cpuset", pod, "cpuset.mems")).toBe(cgroupFileAt("cpuset", "", "cpuset.mems"));
+      expect(leftovers(root, id)).toEqual([]);
+    } finally {
+      try { rmdirSync(podCpuset); } catch {}
+    }
+  });
+
   test("realtime runtime: without cgroupsPath it works like runc (below our own cpu cgroup, the root here); a parent we did not make is left as it is", () => {
     expect(ownCgroup.get("cpu")).toBe("/"); // this host: the root cpu cgroup has the whole RT budget
     const rt = { cpu: { realtimeRuntime: 10_000, realtimePeriod: 1_000_000 } };

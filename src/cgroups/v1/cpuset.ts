@@ -26,6 +26,20 @@ export const cpuset: Controller = {
   },
 };
 
+/**
+ * Fill every empty cpuset level on the way to `dir`, top-down, from its parent: a level someone else
+ * made (e.g. a pod cgroup made with mkdir) is empty too, and its children can hold no task
+ * (ENOSPC) until it has cpus and mems (runc fs/cpuset.go ensureParent does the same).
+ */
+export function fillEmptyCpusetLevels(dir: string): void {
+  const empty: string[] = [];
+  for (let d = dir; d.lastIndexOf("/") > 0 && hasCgroupFile(d, "cpuset.cpus"); d = d.slice(0, d.lastIndexOf("/"))) {
+    if (readCgroupFile(d, "cpuset.cpus").trim() !== "" && readCgroupFile(d, "cpuset.mems").trim() !== "") break;
+    empty.push(d);
+  }
+  for (const d of empty.reverse()) inheritCpuset(d, d.slice(0, d.lastIndexOf("/")));
+}
+
 /** Copy cpus/mems from the parent into a freshly made (empty) cpuset directory. */
 export function inheritCpuset(dir: string, parent: string): void {
   for (const file of ["cpuset.cpus", "cpuset.mems"]) {

@@ -12,7 +12,7 @@ import { exists, mkdir, readText, rmdir } from "../../sys/fs.ts";
 import { blkio } from "./blkio.ts";
 import { cpu, reserveRealtimeBudget } from "./cpu.ts";
 import { cpuacct } from "./cpuacct.ts";
-import { cpuset, inheritCpuset } from "./cpuset.ts";
+import { cpuset, fillEmptyCpusetLevels, inheritCpuset } from "./cpuset.ts";
 import { devices } from "./devices.ts";
 import { hugetlb } from "./hugetlb.ts";
 import { memory, v1OomKills } from "./memory.ts";
@@ -121,6 +121,7 @@ export class CgroupV1Manager implements CgroupManager {
           if (dir === this.paths.cpu && d !== dir) this.madeCpuAncestors.push(d);
         });
       }
+      if (this.paths.cpuset && (!dirs || dirs.includes(this.paths.cpuset))) fillEmptyCpusetLevels(this.paths.cpuset);
     } catch (e) {
       this.madeCpuAncestors = [];
       for (const d of made.reverse()) try { rmdir(d); } catch { /* best effort; the error below matters */ }
