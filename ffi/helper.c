@@ -82,6 +82,7 @@ extern long syscall(long number, ...);
 #define MS_REC 16384
 #define MS_SLAVE (1 << 19)
 #define F_SETFD 2
+#define O_RDONLY 0
 #define O_WRONLY 1
 #define O_PATH 010000000
 #if defined(__aarch64__)
@@ -316,11 +317,6 @@ extern int fork(void); /* glibc's: the child's thread descriptor must know its o
 #define TIMENS_ENV "_MINIDOCKER_TIMENS"
 #define MAX_JOIN 16
 
-static int same_string(const char *a, const char *b) {
-  while (*a && *a == *b) a++, b++;
-  return *a == *b;
-}
-
 static long parse_long(const char **p) {
   while (**p == ' ' || **p == ':') (*p)++;
   long v = 0;
@@ -341,11 +337,35 @@ static void write_timens_offsets(struct md_spawn *s, const char *offsets) {
   if (was >= 0) sc(syscall(NR_prctl, PR_SET_DUMPABLE, was, 0, 0, 0));
 }
 
-__attribute__((constructor)) static void md_nsenter(int argc, char **argv, char **envp) {
-  (void)envp;
+/*
+ * Is our last argument "init"? Read from /proc/self/cmdline (NUL-terminated arguments): glibc
+ * passes constructors (argc, argv, envp), musl passes nothing.
+ */
+static int last_argument_is_init(void) {
+  long fd = sc(sys_open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC, 0));
+  if (fd < 0) return 0;
+  char buf[256], arg[6], last[6];
+  size_t arg_len = 0, last_len = 0; /* capped at sizeof arg: longer is "not init" */
+  long n;
+  while ((n = sc(syscall(NR_read, fd, buf, sizeof buf))) > 0) {
+    for (long i = 0; i < n; i++) {
+      if (buf[i] == 0) {
+        for (size_t j = 0; j < arg_len && j < sizeof arg; j++) last[j] = arg[j];
+        last_len = arg_len;
+        arg_len = 0;
+      } else if (arg_len < sizeof arg) {
+        arg[arg_len++] = buf[i];
+      }
+    }
+  }
+  syscall(NR_close, fd);
+  return last_len == 4 && last[0] == 'i' && last[1] == 'n' && last[2] == 'i' && last[3] == 't';
+}
+
+__attribute__((constructor)) static void md_nsenter(void) {
   const char *spec = getenv(NSENTER_ENV);
   /* only our own `init` stage: the CLI dlopens this library too */
-  if (!spec || argc < 2 || !argv[argc - 1] || !same_string(argv[argc - 1], "init")) return;
+  if (!spec || !last_argument_is_init()) return;
   struct md_spawn self = { 0 };
   struct md_spawn *s = &self;
   s->sync_fd = parse_long(&spec);

@@ -7,6 +7,7 @@
 // SHA256SUMS, and a size table. `--only linux-arm64` builds one; `--no-xz` skips compression
 // (the qemu test suite only needs the binary).
 import { $ } from "bun";
+import { helperCompileCommand } from "./lib/helper.ts";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 
 interface Target {
@@ -41,16 +42,6 @@ if (!targets.length) throw new Error(`--only ${only}: unknown target (${TARGETS.
 const out = "dist/release";
 mkdirSync(out, { recursive: true });
 
-/**
- * The helper for one target. glibc: linked against libc.so.6 as the native build. musl: no
- * libraries at all (-nostdlib): its undefined symbols bind to the already loaded musl, and a
- * glibc symbol-version reference never reaches musl's loader.
- */
-async function buildHelper(t: Target, file: string) {
-  const link = t.musl ? ["-nostdlib"] : [];
-  await $`${t.cc} -nostdinc -O2 -Wall -Werror -shared -fPIC ${link} -o ${file} ffi/helper.c`;
-}
-
 const rows: string[][] = [];
 const nativeHelper = "dist/helper.so";
 const savedHelper = "dist/helper.so.native";
@@ -58,7 +49,7 @@ if (existsSync(nativeHelper)) renameSync(nativeHelper, savedHelper);
 try {
   for (const t of targets) {
     const binary = `${out}/minidocker-${version}-${t.name}`;
-    await buildHelper(t, nativeHelper);
+    await $`${helperCompileCommand(t.cc, nativeHelper, t.musl ? "musl" : "glibc")}`;
     // --bytecode: JavaScriptCore's bytecode cache is not tied to the CPU architecture
     await $`${process.execPath} build --compile --target=${t.bunTarget}-v${bunVersion} --minify --bytecode --sourcemap=none --no-compile-autoload-dotenv --no-compile-autoload-bunfig src/main.ts --outfile ${binary}`.quiet();
     const size = statSync(binary).size;
