@@ -1,21 +1,25 @@
 // libc through bun:ffi: the one dlopen table every other module calls through src/sys/.
 // Functions return -1 and set errno; read it with errno() right after the call (never dlsym
-// `errno` itself: oven-sh/bun#22212). syscall() is variadic in C; on x86_64/aarch64 passing
-// six integer registers is ABI-compatible for integer/pointer arguments.
+// `errno` itself: oven-sh/bun#22212). Nothing may allocate in between — an allocation can run
+// the GC, whose own libc calls (futex, madvise) may set errno — so no function returns i64,
+// which comes back as a freshly allocated BigInt: i64_fast gives a plain number (a BigInt only
+// beyond 2^53, which a return value of these calls never is). syscall() is variadic in C; on
+// x86_64/aarch64 passing six integer registers is ABI-compatible for integer/pointer arguments.
 import { dlopen, FFIType, read } from "bun:ffi";
 
-const { i32, i64, u64, u32, ptr } = FFIType;
+const { i32, i64, i64_fast, u64, u32, ptr } = FFIType;
 
 const LIBC = "libc.so.6";
 
-export const libc = dlopen(LIBC, {
+/** The table as declared (test/unit/sys/ffi-rules.test.ts checks its return types). */
+export const LIBC_SYMBOLS = {
   __errno_location: { args: [], returns: ptr },
-  syscall: { args: [i64, i64, i64, i64, i64, i64, i64], returns: i64 },
+  syscall: { args: [i64, i64, i64, i64, i64, i64, i64], returns: i64_fast },
   open: { args: [ptr, i32, i32], returns: i32 },
   openat: { args: [i32, ptr, i32, i32], returns: i32 },
   close: { args: [i32], returns: i32 },
-  read: { args: [i32, ptr, u64], returns: i64 },
-  write: { args: [i32, ptr, u64], returns: i64 },
+  read: { args: [i32, ptr, u64], returns: i64_fast },
+  write: { args: [i32, ptr, u64], returns: i64_fast },
   dup2: { args: [i32, i32], returns: i32 },
   mount: { args: [ptr, ptr, ptr, u64, ptr], returns: i32 },
   umount2: { args: [ptr, i32], returns: i32 },
@@ -41,8 +45,8 @@ export const libc = dlopen(LIBC, {
   setns: { args: [i32, i32], returns: i32 },
   unshare: { args: [i32], returns: i32 },
   ioctl: { args: [i32, u64, ptr], returns: i32 },
-  sendmsg: { args: [i32, ptr, i32], returns: i64 },
-  recvmsg: { args: [i32, ptr, i32], returns: i64 },
+  sendmsg: { args: [i32, ptr, i32], returns: i64_fast },
+  recvmsg: { args: [i32, ptr, i32], returns: i64_fast },
   socket: { args: [i32, i32, i32], returns: i32 },
   connect: { args: [i32, ptr, u32], returns: i32 },
   bind: { args: [i32, ptr, u32], returns: i32 },
@@ -52,7 +56,9 @@ export const libc = dlopen(LIBC, {
   setsid: { args: [], returns: i32 },
   getuid: { args: [], returns: u32 },
   geteuid: { args: [], returns: u32 },
-}).symbols;
+} as const;
+
+export const libc = dlopen(LIBC, LIBC_SYMBOLS).symbols;
 
 
 export const errno = (): number => read.i32(libc.__errno_location()!, 0);

@@ -1,9 +1,9 @@
 // Parent side of the clone helper (ffi/helper.c): load it, clone the init stage into its
 // namespaces, write its id mappings, and learn the pid of the process that becomes init.
-import { dlopen, FFIType, ptr } from "bun:ffi";
+import { dlopen, FFIType } from "bun:ffi";
 import { RuntimeError, SysError } from "../sys/errors.ts";
 import { makePrivateTempDir, readBytes, removeTree, writeAll, writeText } from "../sys/fs.ts";
-import { CLONE, clearCloexec, close, cstr, kill, memfdCreate, O, socketpair, waitpid, WNOHANG } from "../sys/linux.ts";
+import { addressOf, CLONE, clearCloexec, close, cstr, keepAlive, kill, memfdCreate, O, socketpair, waitpid, WNOHANG } from "../sys/linux.ts";
 import { Channel } from "./channel.ts";
 // Built by scripts/build.ts; `bun build --compile` embeds both.
 import helperSo from "../../dist/helper.so" with { type: "file" };
@@ -113,37 +113,36 @@ export function spawnInit(req: SpawnRequest): Spawned {
       `_MINIDOCKER_NSENTER=${childEnd} ${library} ${req.cloneFlags} ${req.join.length} ${join}`,
       `_MINIDOCKER_TIMENS=${req.timensOffsets ?? ""}`);
   }
-  // Keep every buffer referenced until md_spawn returned: ptr() is a bare address.
+  // Every buffer an address points to is kept referenced until md_spawn returned (keepAlive below).
   const strings = [...req.argv, ...env].map(cstr);
   const argvT = new BigUint64Array(req.argv.length + 1);
   const envT = new BigUint64Array(env.length + 1);
   strings.forEach((b, i) => {
-    if (i < req.argv.length) argvT[i] = BigInt(ptr(b));
-    else envT[i - req.argv.length] = BigInt(ptr(b));
+    if (i < req.argv.length) argvT[i] = addressOf(b);
+    else envT[i - req.argv.length] = addressOf(b);
   });
   const exe = cstr(req.exePath);
   // the fds the child passes on to init (close-on-exec in this process)
   const keep = new BigInt64Array(nsenter ? [library, ...req.join.map((ns) => ns.fd)].map(BigInt) : []);
   const spec = new BigInt64Array([
     BigInt(childEnd),
-    BigInt(ptr(exe)),
-    BigInt(ptr(argvT)),
-    BigInt(ptr(envT)),
+    addressOf(exe),
+    addressOf(argvT),
+    addressOf(envT),
     BigInt(req.cloneFlags),
     req.protectExe ? 1n : 0n,
     BigInt(parentEnd),
     BigInt(req.cgroupFd ?? -1),
     nsenter ? 1n : 0n,
     BigInt(keep.length),
-    keep.length ? BigInt(ptr(keep)) : 0n,
+    keep.length ? addressOf(keep) : 0n,
     0n, // out: cgroup_joined
     0n, // out: init_is_child
   ]);
-  const first = Number(md(spec));
+  const first = Number(keepAlive([strings, exe, keep, argvT, envT], () => md(spec)));
   // written by md_spawn: the last two fields
   const cgroupJoined = spec[spec.length - 2] === 1n;
   const initIsChild = spec[spec.length - 1] === 1n;
-  void [strings, exe, keep, argvT, envT];
   close(childEnd);
   if (first < 0) {
     close(parentEnd);

@@ -1,8 +1,7 @@
 // bpf(2) for the device filter: load a BPF_PROG_TYPE_CGROUP_DEVICE program and make it the one
 // attached to a cgroup directory (attach the new one first, then detach the old ones, so the cgroup
 // is never without a filter). Through libc's syscall(); glibc has no bpf() wrapper.
-import { ptr } from "bun:ffi";
-import { check, close, cstr, NR, O, open, syscall } from "./linux.ts";
+import { addressOf, check, close, cstr, keepAlive, NR, O, open, syscall } from "./linux.ts";
 
 const BPF_PROG_LOAD = 5, BPF_PROG_ATTACH = 8, BPF_PROG_DETACH = 9, BPF_PROG_GET_FD_BY_ID = 13, BPF_PROG_QUERY = 16;
 const BPF_PROG_TYPE_CGROUP_DEVICE = 15;
@@ -10,8 +9,9 @@ const BPF_CGROUP_DEVICE = 6;
 const BPF_F_ALLOW_MULTI = 2;
 const ATTR_SIZE = 128; // zero tail beyond what the kernel knows is accepted
 
-const bpf = (cmd: number, attr: Uint8Array, what: string, subject: string): number =>
-  check(syscall(NR.bpf, cmd, ptr(attr), ATTR_SIZE), what, subject);
+/** bpf(cmd, attr); `pointees` are the buffers attr's pointer fields point to. */
+const bpf = (cmd: number, attr: Uint8Array, what: string, subject: string, pointees: readonly ArrayBufferView[] = []): number =>
+  check(keepAlive(pointees, () => syscall(NR.bpf, cmd, attr, ATTR_SIZE)), what, subject);
 
 const openCgroupDir = (dir: string) => open(dir, O.RDONLY | O.DIRECTORY | O.CLOEXEC);
 
@@ -22,13 +22,13 @@ function loadDeviceProgram(instructions: Uint8Array): number {
   const view = new DataView(attr.buffer);
   view.setUint32(0, BPF_PROG_TYPE_CGROUP_DEVICE, true);
   view.setUint32(4, instructions.length / 8, true);
-  view.setBigUint64(8, BigInt(ptr(instructions)), true);
-  view.setBigUint64(16, BigInt(ptr(license)), true);
+  view.setBigUint64(8, addressOf(instructions), true);
+  view.setBigUint64(16, addressOf(license), true);
   view.setUint32(24, 1, true);              // log_level: the verifier explains a refusal
   view.setUint32(28, log.length, true);
-  view.setBigUint64(32, BigInt(ptr(log)), true);
+  view.setBigUint64(32, addressOf(log), true);
   try {
-    return bpf(BPF_PROG_LOAD, attr, "bpf BPF_PROG_LOAD", "device filter");
+    return bpf(BPF_PROG_LOAD, attr, "bpf BPF_PROG_LOAD", "device filter", [instructions, license, log]);
   } catch (e) {
     const text = Buffer.from(log).toString("utf8").replace(/\0.*$/s, "").trim();
     if (text) (e as Error).message += `: verifier: ${text.split("\n").slice(-3).join(" | ")}`;
@@ -42,9 +42,9 @@ function attachedProgramIds(cgroupFd: number, dir: string): number[] {
   const view = new DataView(attr.buffer);
   view.setUint32(0, cgroupFd, true);
   view.setUint32(4, BPF_CGROUP_DEVICE, true);
-  view.setBigUint64(16, BigInt(ptr(ids)), true);
+  view.setBigUint64(16, addressOf(ids), true);
   view.setUint32(24, ids.length, true);
-  bpf(BPF_PROG_QUERY, attr, "bpf BPF_PROG_QUERY", dir);
+  bpf(BPF_PROG_QUERY, attr, "bpf BPF_PROG_QUERY", dir, [ids]);
   return [...ids.subarray(0, view.getUint32(24, true))];
 }
 

@@ -2,10 +2,9 @@
 // bundle imports before the first line of JS runs, and node:fs costs ~1 ms in each of the two
 // processes of a container start. Every call throws SysError(call, errno, path), whose `code`
 // is the errno name as node's errors have it ("ENOENT"); every fd is opened O_CLOEXEC.
-import { ptr } from "bun:ffi";
 import { errno, libc } from "../../ffi/libc.ts";
 import { SysError } from "./errors.ts";
-import { cstr, NR, O, syscall } from "./linux.ts";
+import { cstr, NR, O, retry, syscall } from "./linux.ts";
 
 const AT_FDCWD = -100;
 const AT_SYMLINK_NOFOLLOW = 0x100;
@@ -17,16 +16,6 @@ const EINTR = 4, EAGAIN = 11, EEXIST = 17, ENOENT = 2, EISDIR = 21, EPERM = 1;
 export const S_IFMT = 0o170000;
 export const S = { IFSOCK: 0o140000, IFLNK: 0o120000, IFREG: 0o100000, IFBLK: 0o060000, IFDIR: 0o040000, IFCHR: 0o020000, IFIFO: 0o010000 } as const;
 export const X_OK = 1, W_OK = 2, R_OK = 4;
-
-/** Run a syscall-returning-(-1) call again while it fails with EINTR; throw SysError on failure. */
-function retry(call: string, subject: string, run: () => number): number {
-  for (;;) {
-    const ret = run();
-    if (ret !== -1) return ret;
-    const e = errno();
-    if (e !== EINTR) throw new SysError(call, e, subject);
-  }
-}
 
 /** What stat(2) tells; `dev` and `rdev` encoded as glibc's makedev (as node's Stats have them). */
 export class FileStat {
@@ -54,7 +43,7 @@ const statxView = new DataView(statxBuf.buffer);
 function statxOrErrno(dirfd: number, path: string, flags: number): FileStat | number {
   const name = cstr(path);
   for (;;) {
-    if (syscall(NR.statx, dirfd, ptr(name), flags, STATX_BASIC_STATS, ptr(statxBuf)) !== -1) break;
+    if (syscall(NR.statx, dirfd, name, flags, STATX_BASIC_STATS, statxBuf) !== -1) break;
     const e = errno();
     if (e !== EINTR) return e;
   }
@@ -96,7 +85,7 @@ export const exists = (path: string): boolean => typeof statxOrErrno(AT_FDCWD, p
 export function getxattrText(path: string, name: string): string | undefined {
   const pathC = cstr(path), nameC = cstr(name), buf = Buffer.alloc(256);
   for (;;) {
-    const n = syscall(NR.getxattr, ptr(pathC), ptr(nameC), ptr(buf), buf.length);
+    const n = syscall(NR.getxattr, pathC, nameC, buf, buf.length);
     if (n >= 0) return buf.subarray(0, n).toString("utf8");
     if (errno() !== EINTR) return undefined;
   }
@@ -104,7 +93,8 @@ export function getxattrText(path: string, name: string): string | undefined {
 
 /** faccessat(path, X_OK | W_OK | R_OK); throws SysError("access") when refused. */
 export function access(path: string, mode: number) {
-  retry("access", path, () => syscall(NR.faccessat, AT_FDCWD, ptr(cstr(path)), mode));
+  const name = cstr(path);
+  retry("access", path, () => syscall(NR.faccessat, AT_FDCWD, name, mode));
 }
 
 /** open(2) with O_CLOEXEC added; EINTR retried. */
@@ -117,7 +107,7 @@ export const closeFd = (fd: number) => { libc.close(fd); };
 
 /** read(2) into buf, EINTR retried; the byte count, 0 at end of file. */
 export function readInto(fd: number, buf: Uint8Array, subject = String(fd)): number {
-  return retry("read", subject, () => Number(libc.read(fd, buf, buf.length)));
+  return retry("read", subject, () => libc.read(fd, buf, buf.length) as number);
 }
 
 /** Everything until end of file (/proc and /sys files report size 0: their size is not asked). */
@@ -155,7 +145,7 @@ export const readText = (path: string): string => readBytes(path).toString("utf8
 export function writeAll(fd: number, data: string | Uint8Array, subject = String(fd)) {
   const bytes = typeof data === "string" ? Buffer.from(data) : data;
   for (let off = 0; off < bytes.length; ) {
-    const n = Number(libc.write(fd, bytes.subarray(off), bytes.length - off));
+    const n = libc.write(fd, bytes.subarray(off), bytes.length - off) as number;
     if (n >= 0) { off += n; continue; }
     const e = errno();
     if (e === EINTR) continue;
@@ -164,7 +154,7 @@ export function writeAll(fd: number, data: string | Uint8Array, subject = String
   }
 }
 
-/** poll(POLLOUT) on one fd, up to a second. */
+/** poll(POLLOUT) on one fd, up to a second (an interrupted wait just returns: the caller writes again). */
 function waitWritable(fd: number) {
   const table = new Int32Array([fd, 4 /* POLLOUT */]);
   libc.poll(table, 1, 1000);
@@ -199,7 +189,7 @@ function errnoOf(run: () => number): number {
   }
 }
 
-const mkdirErrno = (path: string, mode: number) => { const name = cstr(path); return errnoOf(() => syscall(NR.mkdirat, AT_FDCWD, ptr(name), mode)); };
+const mkdirErrno = (path: string, mode: number) => { const name = cstr(path); return errnoOf(() => syscall(NR.mkdirat, AT_FDCWD, name, mode)); };
 
 export function mkdir(path: string, mode = 0o777) {
   const e = mkdirErrno(path, mode);
@@ -231,32 +221,37 @@ export function makePrivateTempDir(prefix: string): string {
 }
 
 export function rmdir(path: string) {
-  retry("rmdir", path, () => syscall(NR.unlinkat, AT_FDCWD, ptr(cstr(path)), AT_REMOVEDIR));
+  const name = cstr(path);
+  retry("rmdir", path, () => syscall(NR.unlinkat, AT_FDCWD, name, AT_REMOVEDIR));
 }
 
 export function unlink(path: string) {
-  retry("unlink", path, () => syscall(NR.unlinkat, AT_FDCWD, ptr(cstr(path)), 0));
+  const name = cstr(path);
+  retry("unlink", path, () => syscall(NR.unlinkat, AT_FDCWD, name, 0));
 }
 
 /** unlink, a missing file being fine (rmSync(path, { force: true }) on a file). */
 export function unlinkIfExists(path: string) {
   const name = cstr(path);
-  const e = errnoOf(() => syscall(NR.unlinkat, AT_FDCWD, ptr(name), 0));
+  const e = errnoOf(() => syscall(NR.unlinkat, AT_FDCWD, name, 0));
   if (e && e !== ENOENT) throw new SysError("unlink", e, path);
 }
 
 export function rename(from: string, to: string) {
-  retry("rename", from, () => syscall(NR.renameat2, AT_FDCWD, ptr(cstr(from)), AT_FDCWD, ptr(cstr(to)), 0));
+  const fromC = cstr(from), toC = cstr(to);
+  retry("rename", from, () => syscall(NR.renameat2, AT_FDCWD, fromC, AT_FDCWD, toC, 0));
 }
 
 /** `path` becomes a symlink to `target`. */
 export function symlink(target: string, path: string) {
-  retry("symlink", path, () => syscall(NR.symlinkat, ptr(cstr(target)), AT_FDCWD, ptr(cstr(path))));
+  const targetC = cstr(target), pathC = cstr(path);
+  retry("symlink", path, () => syscall(NR.symlinkat, targetC, AT_FDCWD, pathC));
 }
 
 export function readlink(path: string): string {
   const buf = Buffer.allocUnsafe(4096);
-  const n = retry("readlink", path, () => syscall(NR.readlinkat, AT_FDCWD, ptr(cstr(path)), ptr(buf), buf.length));
+  const name = cstr(path);
+  const n = retry("readlink", path, () => syscall(NR.readlinkat, AT_FDCWD, name, buf, buf.length));
   return buf.toString("utf8", 0, n);
 }
 
@@ -267,7 +262,8 @@ export function realpath(path: string): string {
 }
 
 export function chmod(path: string, mode: number) {
-  retry("chmod", path, () => syscall(NR.fchmodat, AT_FDCWD, ptr(cstr(path)), mode));
+  const name = cstr(path);
+  retry("chmod", path, () => syscall(NR.fchmodat, AT_FDCWD, name, mode));
 }
 
 export function fchown(fd: number, uid: number, gid: number) {
@@ -288,7 +284,7 @@ function listFd(fd: number, subject: string): Array<[string, number]> {
   const out: Array<[string, number]> = [];
   const buf = Buffer.allocUnsafe(32768);
   for (;;) {
-    const n = retry("getdents64", subject, () => syscall(NR.getdents64, fd, ptr(buf), buf.length));
+    const n = retry("getdents64", subject, () => syscall(NR.getdents64, fd, buf, buf.length));
     if (n === 0) return out;
     for (let off = 0; off < n; ) {
       const reclen = buf.readUInt16LE(off + 16);
@@ -327,34 +323,30 @@ function emptyDirFd(fd: number, subject: string) {
     const child = `${subject}/${name}`;
     const nameC = cstr(name);
     if (type !== DT.DIR) {
-      if (syscall(NR.unlinkat, fd, ptr(nameC), 0) !== -1) continue;
-      const e = errno();
-      if (e === ENOENT) continue;
+      const e = errnoOf(() => syscall(NR.unlinkat, fd, nameC, 0));
+      if (e === 0 || e === ENOENT) continue;
       if (e !== EISDIR) throw new SysError("unlink", e, child);
     }
-    const sub = libc.openat(fd, nameC, O.RDONLY | O.DIRECTORY | O.NOFOLLOW | O.CLOEXEC, 0);
-    if (sub === -1) {
-      const e = errno();
-      if (e === ENOENT) continue;
-      throw new SysError("open", e, child);
-    }
+    let sub = -1;
+    const e = errnoOf(() => (sub = libc.openat(fd, nameC, O.RDONLY | O.DIRECTORY | O.NOFOLLOW | O.CLOEXEC, 0)));
+    if (e === ENOENT) continue;
+    if (e) throw new SysError("open", e, child);
     try { emptyDirFd(sub, child); } finally { libc.close(sub); }
-    if (syscall(NR.unlinkat, fd, ptr(nameC), AT_REMOVEDIR) === -1 && errno() !== ENOENT) throw new SysError("rmdir", errno(), child);
+    const r = errnoOf(() => syscall(NR.unlinkat, fd, nameC, AT_REMOVEDIR));
+    if (r && r !== ENOENT) throw new SysError("rmdir", r, child);
   }
 }
 
 /** rm -rf: a file, a symlink (not what it points to) or a whole tree; a missing path is fine. */
 export function removeTree(path: string) {
   const name = cstr(path);
-  if (syscall(NR.unlinkat, AT_FDCWD, ptr(name), 0) !== -1) return;
-  const e = errno();
-  if (e === ENOENT) return;
+  const e = errnoOf(() => syscall(NR.unlinkat, AT_FDCWD, name, 0));
+  if (e === 0 || e === ENOENT) return;
   if (e !== EISDIR) throw new SysError("unlink", e, path);
-  const fd = libc.open(name, O.RDONLY | O.DIRECTORY | O.NOFOLLOW | O.CLOEXEC, 0);
-  if (fd === -1) {
-    if (errno() === ENOENT) return;
-    throw new SysError("open", errno(), path);
-  }
+  let fd = -1;
+  const o = errnoOf(() => (fd = libc.open(name, O.RDONLY | O.DIRECTORY | O.NOFOLLOW | O.CLOEXEC, 0)));
+  if (o === ENOENT) return;
+  if (o) throw new SysError("open", o, path);
   try { emptyDirFd(fd, path); } finally { libc.close(fd); }
   try { rmdir(path); } catch (err) { if ((err as SysError).errno !== ENOENT) throw err; }
 }
@@ -463,13 +455,13 @@ export function writeNewFileAt(dirfd: number, name: string, data: string | Uint8
 /** renameat2(dirfd, from, dirfd, to, 0): both names in one open directory. */
 export function renameAt(dirfd: number, from: string, to: string, subject = from) {
   const fromC = cstr(from), toC = cstr(to);
-  retry("rename", subject, () => syscall(NR.renameat2, dirfd, ptr(fromC), dirfd, ptr(toC), 0));
+  retry("rename", subject, () => syscall(NR.renameat2, dirfd, fromC, dirfd, toC, 0));
 }
 
 /** unlinkat(dirfd, name, 0), a missing name being fine. */
 export function unlinkAtIfExists(dirfd: number, name: string, subject = name) {
   const nameC = cstr(name);
-  const e = errnoOf(() => syscall(NR.unlinkat, dirfd, ptr(nameC), 0));
+  const e = errnoOf(() => syscall(NR.unlinkat, dirfd, nameC, 0));
   if (e && e !== ENOENT) throw new SysError("unlink", e, subject);
 }
 
@@ -481,12 +473,11 @@ export const listDirFd = (fd: number, subject: string): Array<[string, number]> 
 /** rm -rf of `name` in the directory open as `dirfd`: never through a symlink; a missing name is fine. */
 export function removeTreeAt(dirfd: number, name: string, subject = name) {
   const nameC = cstr(name);
-  if (syscall(NR.unlinkat, dirfd, ptr(nameC), 0) !== -1) return;
-  const e = errno();
-  if (e === ENOENT) return;
+  const e = errnoOf(() => syscall(NR.unlinkat, dirfd, nameC, 0));
+  if (e === 0 || e === ENOENT) return;
   if (e !== EISDIR) throw new SysError("unlink", e, subject);
-  const fd = libc.openat(dirfd, nameC, O.RDONLY | O.DIRECTORY | O.NOFOLLOW | O.CLOEXEC, 0);
-  if (fd === -1) throw new SysError("open", errno(), subject);
+  const fd = retry("open", subject, () => libc.openat(dirfd, nameC, O.RDONLY | O.DIRECTORY | O.NOFOLLOW | O.CLOEXEC, 0));
   try { emptyDirFd(fd, subject); } finally { libc.close(fd); }
-  if (syscall(NR.unlinkat, dirfd, ptr(nameC), AT_REMOVEDIR) === -1 && errno() !== ENOENT) throw new SysError("rmdir", errno(), subject);
+  const r = errnoOf(() => syscall(NR.unlinkat, dirfd, nameC, AT_REMOVEDIR));
+  if (r && r !== ENOENT) throw new SysError("rmdir", r, subject);
 }

@@ -1,12 +1,11 @@
 // Path calls relative to a directory fd, for resolving mount destinations inside the rootfs
 // (openat2(2) RESOLVE_IN_ROOT, mkdirat). Thin wrappers that throw SysError, like sys/linux.ts.
-import { ptr } from "bun:ffi";
 import { errno } from "../../ffi/libc.ts";
 import { SysError } from "./errors.ts";
-import { cstr, NR, syscall } from "./linux.ts";
+import { cstr, NR, retry, syscall } from "./linux.ts";
 
 const arm = process.arch === "arm64";
-const ENOSYS = 38;
+const ENOSYS = 38, EINTR = 4;
 
 export const RESOLVE = { NO_XDEV: 0x01, NO_MAGICLINKS: 0x02, NO_SYMLINKS: 0x04, BENEATH: 0x08, IN_ROOT: 0x10 } as const;
 
@@ -20,16 +19,19 @@ export function openat2(dirfd: number, path: string, flags: number, resolve: num
   if (openat2Missing) return undefined;
   const how = new BigUint64Array([BigInt(flags), BigInt(mode), BigInt(resolve)]); // struct open_how
   const name = cstr(path);
-  const fd = syscall(NR.openat2, dirfd, ptr(name), ptr(how), 24);
-  if (fd >= 0) return fd;
-  const e = errno();
-  if (e === ENOSYS) { openat2Missing = true; return undefined; }
-  throw new SysError("openat2", e, path);
+  for (;;) {
+    const fd = syscall(NR.openat2, dirfd, name, how, 24);
+    if (fd >= 0) return fd;
+    const e = errno();
+    if (e === EINTR) continue;
+    if (e === ENOSYS) { openat2Missing = true; return undefined; }
+    throw new SysError("openat2", e, path);
+  }
 }
 
 export function mkdirat(dirfd: number, name: string, mode: number) {
   const path = cstr(name);
-  if (syscall(NR.mkdirat, dirfd, ptr(path), mode) < 0) throw new SysError("mkdirat", errno(), name);
+  retry("mkdirat", name, () => syscall(NR.mkdirat, dirfd, path, mode));
 }
 
 const NR_MKNODAT = arm ? 33 : 259;
@@ -38,22 +40,26 @@ const AT_SYMLINK_NOFOLLOW = 0x100;
 
 /** mknodat(dirfd, name, mode, dev); errors name `subject` (the full path). */
 export function mknodat(dirfd: number, name: string, mode: number, dev: number, subject = name) {
-  if (syscall(NR_MKNODAT, dirfd, ptr(cstr(name)), mode, dev) < 0) throw new SysError("mknod", errno(), subject);
+  const path = cstr(name);
+  retry("mknod", subject, () => syscall(NR_MKNODAT, dirfd, path, mode, dev));
 }
 
 /** fchownat(dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW): never the target of a symlink. */
 export function lchownat(dirfd: number, name: string, uid: number, gid: number, subject = name) {
-  if (syscall(NR_FCHOWNAT, dirfd, ptr(cstr(name)), uid, gid, AT_SYMLINK_NOFOLLOW) < 0) throw new SysError("chown", errno(), subject);
+  const path = cstr(name);
+  retry("chown", subject, () => syscall(NR_FCHOWNAT, dirfd, path, uid, gid, AT_SYMLINK_NOFOLLOW));
 }
 
 /** unlinkat(dirfd, name, 0): a file or symlink in that directory, never through a symlink. */
 export function unlinkat(dirfd: number, name: string, subject = name) {
-  if (syscall(NR.unlinkat, dirfd, ptr(cstr(name)), 0) < 0) throw new SysError("unlink", errno(), subject);
+  const path = cstr(name);
+  retry("unlink", subject, () => syscall(NR.unlinkat, dirfd, path, 0));
 }
 
 /** symlinkat(target, dirfd, name): `name` in that directory points at `target`. */
 export function symlinkat(target: string, dirfd: number, name: string, subject = name) {
-  if (syscall(NR.symlinkat, ptr(cstr(target)), dirfd, ptr(cstr(name))) < 0) throw new SysError("symlink", errno(), subject);
+  const targetC = cstr(target), path = cstr(name);
+  retry("symlink", subject, () => syscall(NR.symlinkat, targetC, dirfd, path));
 }
 
 // More *at calls, for applying image layers inside a rootfs (src/image/apply.ts): every name is
@@ -68,41 +74,40 @@ const AT_REMOVEDIR = 0x200;
 
 /** openat(dirfd, name, flags | O_CLOEXEC, mode). */
 export function openat(dirfd: number, name: string, flags: number, mode = 0, subject = name): number {
-  const fd = syscall(NR_OPENAT, dirfd, ptr(cstr(name)), flags | 0o2000000, mode);
-  if (fd < 0) throw new SysError("open", errno(), subject);
-  return fd;
+  const nameC = cstr(name);
+  return retry("open", subject, () => syscall(NR_OPENAT, dirfd, nameC, flags | 0o2000000, mode));
 }
 
 /** linkat(olddirfd, oldname, newdirfd, newname, 0): a hard link to the entry itself (a symlink is not followed). */
 export function linkat(oldDirfd: number, oldName: string, newDirfd: number, newName: string, subject = newName) {
-  if (syscall(NR_LINKAT, oldDirfd, ptr(cstr(oldName)), newDirfd, ptr(cstr(newName)), 0) < 0) throw new SysError("link", errno(), subject);
+  retry("link", subject, () => syscall(NR_LINKAT, oldDirfd, cstr(oldName), newDirfd, cstr(newName), 0));
 }
 
 /** unlinkat(dirfd, name, AT_REMOVEDIR): an empty directory. */
 export function rmdirat(dirfd: number, name: string, subject = name) {
-  if (syscall(NR.unlinkat, dirfd, ptr(cstr(name)), AT_REMOVEDIR) < 0) throw new SysError("rmdir", errno(), subject);
+  retry("rmdir", subject, () => syscall(NR.unlinkat, dirfd, cstr(name), AT_REMOVEDIR));
 }
 
 export function fchmod(fd: number, mode: number, subject = String(fd)) {
-  if (syscall(NR_FCHMOD, fd, mode) < 0) throw new SysError("chmod", errno(), subject);
+  retry("chmod", subject, () => syscall(NR_FCHMOD, fd, mode));
 }
 
 /** fchmodat(dirfd, name, mode): follows a symlink, so only for entries just made that are none. */
 export function fchmodat(dirfd: number, name: string, mode: number, subject = name) {
-  if (syscall(NR.fchmodat, dirfd, ptr(cstr(name)), mode) < 0) throw new SysError("chmod", errno(), subject);
+  retry("chmod", subject, () => syscall(NR.fchmodat, dirfd, cstr(name), mode));
 }
 
 /** fsetxattr on an open file or directory. */
 export function fsetxattr(fd: number, name: string, value: Uint8Array, subject = String(fd)) {
   const v = value.length ? value : new Uint8Array(1);
-  if (syscall(NR_FSETXATTR, fd, ptr(cstr(name)), ptr(v), value.length, 0) < 0) throw new SysError(`setxattr ${name}`, errno(), subject);
+  retry(`setxattr ${name}`, subject, () => syscall(NR_FSETXATTR, fd, cstr(name), v, value.length, 0));
 }
 
 /** lsetxattr(path) where `path` is `/proc/self/fd/DIRFD/NAME`: the entry itself, never a symlink's target. */
 export function lsetxattrAt(dirfd: number, name: string, attr: string, value: Uint8Array, subject = name) {
   const v = value.length ? value : new Uint8Array(1);
-  if (syscall(NR_LSETXATTR, ptr(cstr(`/proc/self/fd/${dirfd}/${name}`)), ptr(cstr(attr)), ptr(v), value.length, 0) < 0)
-    throw new SysError(`setxattr ${attr}`, errno(), subject);
+  const path = cstr(`/proc/self/fd/${dirfd}/${name}`), attrC = cstr(attr);
+  retry(`setxattr ${attr}`, subject, () => syscall(NR_LSETXATTR, path, attrC, v, value.length, 0));
 }
 
 /** utimensat(dirfd, name, {atime, mtime}, AT_SYMLINK_NOFOLLOW); times in seconds (fractions kept to the ns). */
@@ -110,19 +115,19 @@ export function lutimesat(dirfd: number, name: string, atime: number, mtime: num
   const ts = new BigInt64Array(4);
   const put = (i: number, t: number) => { const s = Math.floor(t); ts[i] = BigInt(s); ts[i + 1] = BigInt(Math.round((t - s) * 1e9)); };
   put(0, atime); put(2, mtime);
-  if (syscall(NR_UTIMENSAT, dirfd, ptr(cstr(name)), ptr(ts), AT_SYMLINK_NOFOLLOW) < 0) throw new SysError("utimensat", errno(), subject);
+  retry("utimensat", subject, () => syscall(NR_UTIMENSAT, dirfd, cstr(name), ts, AT_SYMLINK_NOFOLLOW));
 }
 
 /** rename(2) that fails with EEXIST instead of replacing `to` (RENAME_NOREPLACE). */
 export function renameNoReplace(from: string, to: string) {
-  if (syscall(NR.renameat2, -100, ptr(cstr(from)), -100, ptr(cstr(to)), 1) < 0) throw new SysError("rename", errno(), to);
+  retry("rename", to, () => syscall(NR.renameat2, -100, cstr(from), -100, cstr(to), 1));
 }
 
 /** readlinkat(dirfd, name): a symlink's target. */
 export function readlinkat(dirfd: number, name: string, subject = name): string {
   const buf = Buffer.allocUnsafe(4096);
-  const n = syscall(NR.readlinkat, dirfd, ptr(cstr(name)), ptr(buf), buf.length);
-  if (n < 0) throw new SysError("readlink", errno(), subject);
+  const nameC = cstr(name);
+  const n = retry("readlink", subject, () => syscall(NR.readlinkat, dirfd, nameC, buf, buf.length));
   return buf.toString("utf8", 0, n);
 }
 
@@ -136,22 +141,19 @@ export const MOVE_MOUNT = { F_EMPTY_PATH: 0x4, T_EMPTY_PATH: 0x40 } as const;
 /** open_tree(dirfd, path, flags): with OPEN_TREE_CLONE, a detached copy of the mount at `path` (and nothing mounted on it). */
 export function openTree(dirfd: number, path: string, flags: number, subject = path): number {
   const name = cstr(path);
-  const fd = syscall(NR_OPEN_TREE, dirfd, ptr(name), flags);
-  if (fd < 0) throw new SysError("open_tree", errno(), subject);
-  return fd;
+  return retry("open_tree", subject, () => syscall(NR_OPEN_TREE, dirfd, name, flags));
 }
 
 /** move_mount(fromFd, "", toFd, "", F_EMPTY_PATH|T_EMPTY_PATH): attach a detached mount onto an open target. */
 export function moveMountOnto(fromFd: number, toFd: number, subject: string) {
   const empty = cstr("");
-  if (syscall(NR_MOVE_MOUNT, fromFd, ptr(empty), toFd, ptr(empty), MOVE_MOUNT.F_EMPTY_PATH | MOVE_MOUNT.T_EMPTY_PATH) < 0)
-    throw new SysError("move_mount", errno(), subject);
+  retry("move_mount", subject, () => syscall(NR_MOVE_MOUNT, fromFd, empty, toFd, empty, MOVE_MOUNT.F_EMPTY_PATH | MOVE_MOUNT.T_EMPTY_PATH));
 }
 
 /** fstatfs(fd).f_type: the filesystem's magic number (PROC_SUPER_MAGIC 0x9fa0, …). */
 export function fsMagic(fd: number, subject = String(fd)): number {
   const buf = new BigInt64Array(15); // struct statfs: f_type first
-  if (syscall(NR_FSTATFS, fd, ptr(buf)) < 0) throw new SysError("fstatfs", errno(), subject);
+  retry("fstatfs", subject, () => syscall(NR_FSTATFS, fd, buf));
   return Number(buf[0]);
 }
 
@@ -160,9 +162,7 @@ const TIOCGPTPEER = 0x5441;
 
 /** ioctl(master, TIOCGPTPEER, flags): the pty's other end by fd, never by a /dev/pts/N path an image could redirect (Linux 4.13+). */
 export function openPtyPeer(master: number, flags: number): number {
-  const fd = syscall(NR_IOCTL, master, TIOCGPTPEER, flags);
-  if (fd < 0) throw new SysError("ioctl TIOCGPTPEER", errno(), String(master));
-  return fd;
+  return retry("ioctl TIOCGPTPEER", String(master), () => syscall(NR_IOCTL, master, TIOCGPTPEER, flags));
 }
 
 export const MOUNT_ATTR_IDMAP = 0x100000;
@@ -172,6 +172,5 @@ const AT_EMPTY_PATH = 0x1000;
 export function idmapMount(treeFd: number, usernsFd: number, recursive: boolean, subject: string) {
   const attr = new BigUint64Array([BigInt(MOUNT_ATTR_IDMAP), 0n, 0n, BigInt(usernsFd)]); // struct mount_attr
   const empty = cstr("");
-  if (syscall(NR.mount_setattr, treeFd, ptr(empty), AT_EMPTY_PATH | (recursive ? OPEN_TREE.RECURSIVE : 0), ptr(attr), 32) < 0)
-    throw new SysError("mount_setattr MOUNT_ATTR_IDMAP", errno(), subject);
+  retry("mount_setattr MOUNT_ATTR_IDMAP", subject, () => syscall(NR.mount_setattr, treeFd, empty, AT_EMPTY_PATH | (recursive ? OPEN_TREE.RECURSIVE : 0), attr, 32));
 }

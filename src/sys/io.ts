@@ -1,9 +1,8 @@
 // fd I/O for the CLI side beyond sys/linux.ts: the listening end of a unix socket (what a
 // console socket's owner runs: recvtty, an engine's shim) and raw reads; polling is in linux.ts.
 import { errno, libc } from "../../ffi/libc.ts";
-import { SysError } from "./errors.ts";
 import { rename, unlinkIfExists } from "./fs.ts";
-import { AF_UNIX, check, SOCK_CLOEXEC, SOCK_STREAM, socket, unixAddress } from "./linux.ts";
+import { AF_UNIX, check, retry, SOCK_CLOEXEC, SOCK_STREAM, socket, unixAddress } from "./linux.ts";
 
 /**
  * Listen on `path`. The socket is bound and listening under a temporary name and then renamed,
@@ -28,15 +27,17 @@ export function listenUnix(path: string, backlog = 16): number {
 
 /** accept4 with SOCK_CLOEXEC; blocks. */
 export function acceptUnix(listenFd: number): number {
-  const fd = libc.accept4(listenFd, null, null, SOCK_CLOEXEC);
-  if (fd === -1) throw new SysError("accept", errno());
-  return fd;
+  return retry("accept", String(listenFd), () => libc.accept4(listenFd, null, null, SOCK_CLOEXEC));
 }
 
-/** read(2) into buf; returns the byte count, 0 at end of file, or -errno (EIO: the pty's last slave closed). */
+/** read(2) into buf, EINTR retried; returns the byte count, 0 at end of file, or -errno (EIO: the pty's last slave closed). */
 export function readSome(fd: number, buf: Uint8Array): number {
-  const n = Number(libc.read(fd, buf, buf.length));
-  return n === -1 ? -errno() : n;
+  for (;;) {
+    const n = libc.read(fd, buf, buf.length) as number;
+    if (n !== -1) return n;
+    const e = errno();
+    if (e !== 4 /* EINTR */) return -e;
+  }
 }
 
 export const SOCK_DGRAM = 2, SOCK_NONBLOCK = 0o4000;

@@ -6,11 +6,46 @@ import { SysError } from "./errors.ts";
 
 export const cstr = (s: string) => Buffer.from(`${s}\0`);
 
-/** Throw SysError when a libc call returned -1. */
-export function check<T extends number | bigint>(ret: T, call: string, subject = ""): T {
-  if (Number(ret) === -1) throw new SysError(call, errno(), subject);
+const EINTR = 4;
+
+/**
+ * Throw SysError when a libc call returned -1. errno is read first thing: every libc function
+ * here returns a plain number (i32, or i64_fast), so nothing is allocated — no GC can run and
+ * clobber errno — between the call and this read.
+ */
+export function check<T extends number>(ret: T, call: string, subject = ""): T {
+  if (ret === -1) throw new SysError(call, errno(), subject);
   return ret;
 }
+
+/** `run` (a call returning -1 and setting errno on failure) again while it fails with EINTR; SysError on any other failure. */
+export function retry(call: string, subject: string, run: () => number): number {
+  for (;;) {
+    const ret = run();
+    if (ret !== -1) return ret;
+    const e = errno();
+    if (e !== EINTR) throw new SysError(call, e, subject);
+  }
+}
+
+/**
+ * Buffers C reads or writes through an address it was given as a bare number (ptr() keeps
+ * nothing alive): a struct's pointer fields, a table of strings. Referenced from here until
+ * the call returned, however the JIT treats the caller's locals.
+ */
+const pins: unknown[] = [];
+
+/** Run the C call `run` with `buffers` kept alive until it returned. */
+export function keepAlive<T>(buffers: readonly unknown[], run: () => T): T {
+  pins.push(buffers);
+  try { return run(); } finally { pins.pop(); }
+}
+
+/** Memory C may be given the address of. */
+export type CBuffer = Parameters<typeof ptr>[0];
+
+/** The address of `buf` for a pointer field of a struct; pass the buffer to keepAlive (or to syscall) too. */
+export const addressOf = (buf: CBuffer): bigint => BigInt(ptr(buf));
 
 // x86_64 syscall numbers for calls glibc has no wrapper for (aarch64 numbers in the second slot).
 const arm = process.arch === "arm64";
@@ -49,9 +84,18 @@ export const NR = {
   getxattr: arm ? 8 : 191,
 } as const;
 
-export function syscall(nr: number, ...args: Array<number | bigint>): number {
-  const a = [...args, 0, 0, 0, 0, 0, 0].slice(0, 6);
-  return Number(libc.syscall(nr, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!));
+/** A syscall argument: a number, or a buffer (passed as its address, and kept alive during the call). */
+export type SyscallArg = number | bigint | CBuffer | null;
+const word = (a: SyscallArg): number | bigint => (a === null ? 0 : typeof a === "object" ? ptr(a) : a);
+
+/** syscall(2): the result, or -1 with errno set (read it next, nothing in between allocates). */
+export function syscall(nr: number, a0: SyscallArg = 0, a1: SyscallArg = 0, a2: SyscallArg = 0, a3: SyscallArg = 0, a4: SyscallArg = 0, a5: SyscallArg = 0): number {
+  pins.push(a0, a1, a2, a3, a4, a5);
+  try {
+    return libc.syscall(nr, word(a0), word(a1), word(a2), word(a3), word(a4), word(a5)) as number;
+  } finally {
+    pins.length -= 6;
+  }
 }
 
 export const MS = {
@@ -79,18 +123,27 @@ export function mount(source: string | null, target: string, fstype: string | nu
   const t = cstr(target);
   const f = fstype === null ? null : cstr(fstype);
   const d = data ? cstr(data) : null;
-  check(libc.mount(s, t, f, flags, d), "mount", target);
+  retry("mount", target, () => libc.mount(s, t, f, flags, d));
 }
 
-export const umount2 = (target: string, flags: number) => check(libc.umount2(cstr(target), flags), "umount", target);
+export function umount2(target: string, flags: number) {
+  const t = cstr(target);
+  return retry("umount", target, () => libc.umount2(t, flags));
+}
 export const chdir = (path: string) => check(libc.chdir(cstr(path)), "chdir", path);
 export const chroot = (path: string) => check(libc.chroot(cstr(path)), "chroot", path);
 export const mkfifo = (path: string, mode: number) => check(libc.mkfifo(cstr(path), mode), "mkfifo", path);
 export const mknod = (path: string, mode: number, dev: number) => check(libc.mknod(cstr(path), mode, dev), "mknod", path);
 export const umask = (mask: number) => Number(libc.umask(mask));
-export const open = (path: string, flags: number, mode = 0) => check(libc.open(cstr(path), flags, mode), "open", path);
-export const openat = (dirfd: number, path: string, flags: number, mode = 0) =>
-  check(libc.openat(dirfd, cstr(path), flags, mode), "openat", path);
+/** open(2); EINTR (a fifo's open waits for its other end) retried. */
+export function open(path: string, flags: number, mode = 0) {
+  const name = cstr(path);
+  return retry("open", path, () => libc.open(name, flags, mode));
+}
+export function openat(dirfd: number, path: string, flags: number, mode = 0) {
+  const name = cstr(path);
+  return retry("openat", path, () => libc.openat(dirfd, name, flags, mode));
+}
 export const close = (fd: number) => libc.close(fd);
 export const dup2 = (from: number, to: number) => check(libc.dup2(from, to), "dup2", String(from));
 export const fchdir = (fd: number) => check(libc.fchdir(fd), "fchdir");
@@ -99,7 +152,7 @@ export const setsid = () => check(libc.setsid(), "setsid");
 export const getpid = () => libc.getpid();
 
 export function pivotRoot(newRoot: string, putOld: string) {
-  check(syscall(NR.pivot_root, ptr(cstr(newRoot)), ptr(cstr(putOld))), "pivot_root", newRoot);
+  check(syscall(NR.pivot_root, cstr(newRoot), cstr(putOld)), "pivot_root", newRoot);
 }
 
 export function sethostname(name: string) {
@@ -139,21 +192,22 @@ export const WNOHANG = 1;
 /** waitpid; returns [pid, rawStatus] (pid 0 with WNOHANG when still running). */
 export function waitpid(pid: number, options = 0): [number, number] {
   const status = new Int32Array(1);
-  const ret = check(libc.waitpid(pid, status, options), "waitpid", String(pid));
+  const ret = retry("waitpid", String(pid), () => libc.waitpid(pid, status, options));
   return [ret, status[0]!];
 }
 /** Exit code the way shells report it: the code, or 128+signal. */
 export const exitCodeOf = (status: number) => ((status & 0x7f) === 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f));
 
-/** poll several fds for input; returns those readable or hung up (empty on timeout or EINTR). */
+/** poll several fds for input; returns those readable or hung up (empty on timeout). EINTR: polled again for the time left. */
 export function pollReadable(fds: readonly number[], timeoutMs: number): number[] {
   const table = new Int32Array(fds.length * 2);
   fds.forEach((fd, i) => { table[i * 2] = fd; table[i * 2 + 1] = 1; /* events = POLLIN */ });
-  const ret = libc.poll(table, fds.length, timeoutMs);
-  if (ret === -1) {
+  const deadline = timeoutMs < 0 ? Infinity : Date.now() + timeoutMs;
+  for (;;) {
+    const left = timeoutMs < 0 ? -1 : Math.max(0, deadline - Date.now());
+    if (libc.poll(table, fds.length, left) !== -1) break;
     const e = errno();
-    if (e === 4 /* EINTR */) return [];
-    throw new SysError("poll", e);
+    if (e !== EINTR) throw new SysError("poll", e);
   }
   // revents is the high 16 bits of each entry's second word
   return fds.filter((_, i) => (table[i * 2 + 1]! >>> 16) !== 0);
@@ -163,7 +217,8 @@ export function pollReadable(fds: readonly number[], timeoutMs: number): number[
 export const pollIn = (fd: number, timeoutMs: number): boolean => pollReadable([fd], timeoutMs).length > 0;
 
 export const LOCK_EX = 2;
-export const flock = (fd: number, op: number) => check(libc.flock(fd, op), "flock");
+/** flock(2); a wait for the lock interrupted by a signal (EINTR) waits again. */
+export const flock = (fd: number, op: number) => retry("flock", String(fd), () => libc.flock(fd, op));
 
 export function pidfdOpen(pid: number): number {
   return check(syscall(NR.pidfd_open, pid, 0), "pidfd_open", String(pid));
@@ -176,23 +231,22 @@ export const unshare = (flags: number) => check(libc.unshare(flags), "unshare");
 
 /** execve: only returns by throwing. */
 export function execve(path: string, argv: string[], env: string[]): never {
-  const keep = [...argv, ...env].map(cstr);
+  const strings = [...argv, ...env].map(cstr);
   const table = (list: Buffer[]) => {
     const arr = new BigUint64Array(list.length + 1);
-    list.forEach((b, i) => (arr[i] = BigInt(ptr(b))));
+    list.forEach((b, i) => (arr[i] = addressOf(b)));
     return arr;
   };
-  const argvT = table(keep.slice(0, argv.length));
-  const envT = table(keep.slice(argv.length));
-  libc.execve(cstr(path), argvT, envT);
-  const e = errno();
-  void keep;
-  throw new SysError("exec", e, path);
+  const argvT = table(strings.slice(0, argv.length));
+  const envT = table(strings.slice(argv.length));
+  const file = cstr(path);
+  keepAlive(strings, () => libc.execve(file, argvT, envT));
+  throw new SysError("exec", errno(), path);
 }
 
 /** memfd_create(name, MFD_CLOEXEC): an anonymous file, e.g. for a library that writes to an fd. */
 export function memfdCreate(name: string): number {
-  return check(syscall(NR.memfd_create, ptr(cstr(name)), 1 /* MFD_CLOEXEC */), "memfd_create", name);
+  return check(syscall(NR.memfd_create, cstr(name), 1 /* MFD_CLOEXEC */), "memfd_create", name);
 }
 
 /**
@@ -200,8 +254,8 @@ export function memfdCreate(name: string): number {
  * thread; returns its result (the notify fd with SECCOMP_FILTER_FLAG_NEW_LISTENER).
  */
 export function seccompSetModeFilter(program: Uint8Array, flags: number): number {
-  const fprog = new BigUint64Array([BigInt(program.length / 8), BigInt(ptr(program))]); // u16 len (+6 padding), filter *
-  return check(syscall(NR.seccomp, 1 /* SECCOMP_SET_MODE_FILTER */, flags, ptr(fprog)), "seccomp(SECCOMP_SET_MODE_FILTER)");
+  const fprog = new BigUint64Array([BigInt(program.length / 8), addressOf(program)]); // u16 len (+6 padding), filter *
+  return check(keepAlive([program], () => syscall(NR.seccomp, 1 /* SECCOMP_SET_MODE_FILTER */, flags, fprog)), "seccomp(SECCOMP_SET_MODE_FILTER)");
 }
 
 /** Mark every fd from `from` up close-on-exec (close_range CLOSE_RANGE_CLOEXEC). */
@@ -213,13 +267,13 @@ export function cloexecFrom(from: number) {
 export function mountSetattr(path: string, set: number, clear: number) {
   // struct mount_attr { u64 attr_set, attr_clr, propagation, userns_fd }
   const attr = new BigUint64Array([BigInt(set), BigInt(clear), 0n, 0n]);
-  check(syscall(NR.mount_setattr, -100, ptr(cstr(path)), 0x8000 /* AT_RECURSIVE */, ptr(attr), 32), "mount_setattr", path);
+  check(syscall(NR.mount_setattr, -100, cstr(path), 0x8000 /* AT_RECURSIVE */, attr, 32), "mount_setattr", path);
 }
 
 /** Reset one signal's disposition to SIG_DFL (rt_sigaction: libc's signal() is not in our table). */
 export function signalDefault(sig: number) {
   const act = new BigUint64Array([0n, 0n, 0n, 0n]); // handler SIG_DFL, flags, restorer, mask
-  syscall(arm ? 134 : 13, sig, ptr(act), 0, 8);
+  syscall(arm ? 134 : 13, sig, act, 0, 8);
 }
 
 /** sendmsg one fd with SCM_RIGHTS and a payload (runc's recvtty protocol, seccomp agents). */
@@ -231,7 +285,7 @@ const MAX_FDS = 32; // per message: plenty for init's cgroup "tasks" fds (one pe
 export function sendFds(sock: number, payload: string, fds: readonly number[]) {
   if (fds.length > MAX_FDS) throw new SysError("sendmsg", 7 /* E2BIG */, `${fds.length} fds`);
   const data = Buffer.from(payload.length ? payload : "\0");
-  const iov = new BigUint64Array([BigInt(ptr(data)), BigInt(data.length)]);
+  const iov = new BigUint64Array([addressOf(data), BigInt(data.length)]);
   const cmsgLen = 16 + 4 * fds.length; // CMSG_LEN
   const space = (cmsgLen + 7) & ~7;    // CMSG_SPACE
   const control = new ArrayBuffer(space);
@@ -241,24 +295,22 @@ export function sendFds(sock: number, payload: string, fds: readonly number[]) {
   cv.setInt32(12, 1, true);      // SCM_RIGHTS
   fds.forEach((fd, i) => cv.setInt32(16 + 4 * i, fd, true));
   const controlBytes = new Uint8Array(control);
-  const msg = new BigUint64Array([0n, 0n, BigInt(ptr(iov)), 1n, fds.length ? BigInt(ptr(controlBytes)) : 0n, fds.length ? BigInt(space) : 0n, 0n]);
-  let sent = check(Number(libc.sendmsg(sock, msg, 0x4000 /* MSG_NOSIGNAL */)), "sendmsg", String(sock));
+  const msg = new BigUint64Array([0n, 0n, addressOf(iov), 1n, fds.length ? addressOf(controlBytes) : 0n, fds.length ? BigInt(space) : 0n, 0n]);
+  let sent = keepAlive([data, iov, controlBytes], () => retry("sendmsg", String(sock), () => libc.sendmsg(sock, msg, 0x4000 /* MSG_NOSIGNAL */) as number));
   // a stream socket may take a long payload in parts (the fds went with the first)
   while (sent < data.length) {
-    const n = Number(libc.write(sock, data.subarray(sent), data.length - sent));
-    if (n === -1 && errno() === 4 /* EINTR */) continue;
-    sent += check(n, "write", String(sock));
+    const rest = data.subarray(sent);
+    sent += retry("write", String(sock), () => libc.write(sock, rest, rest.length) as number);
   }
-  void [data, controlBytes];
 }
 
 /** recvmsg with SCM_RIGHTS; returns the bytes and the fds that came with them (close-on-exec). */
 export function recvFds(sock: number): { data: Buffer; fds: number[] } {
   const data = Buffer.alloc(4096);
-  const iov = new BigUint64Array([BigInt(ptr(data)), BigInt(data.length)]);
+  const iov = new BigUint64Array([addressOf(data), BigInt(data.length)]);
   const control = new Uint8Array(16 + 4 * MAX_FDS);
-  const msg = new BigUint64Array([0n, 0n, BigInt(ptr(iov)), 1n, BigInt(ptr(control)), BigInt(control.length), 0n]);
-  const n = check(Number(libc.recvmsg(sock, msg, 0x40000000 /* MSG_CMSG_CLOEXEC */)), "recvmsg", String(sock));
+  const msg = new BigUint64Array([0n, 0n, addressOf(iov), 1n, addressOf(control), BigInt(control.length), 0n]);
+  const n = keepAlive([data, iov, control], () => retry("recvmsg", String(sock), () => libc.recvmsg(sock, msg, 0x40000000 /* MSG_CMSG_CLOEXEC */) as number));
   const cv = new DataView(control.buffer);
   const fds: number[] = [];
   if (Number(msg[5]) >= 20 && cv.getInt32(8, true) === 1 && cv.getInt32(12, true) === 1) {
@@ -292,8 +344,10 @@ export function unixAddress(path: string, call: string): Buffer {
 export function connectUnix(path: string): number {
   const addr = unixAddress(path, "connect");
   const fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, path);
-  if (libc.connect(fd, addr, addr.length) === -1) {
+  for (let interrupted = false; libc.connect(fd, addr, addr.length) === -1; ) {
     const e = errno();
+    if (e === EINTR) { interrupted = true; continue; }
+    if (e === 106 /* EISCONN */ && interrupted) break; // the interrupted attempt went through
     libc.close(fd);
     throw new SysError("connect", e, path);
   }
@@ -301,4 +355,4 @@ export function connectUnix(path: string): number {
 }
 
 export const ioctl = (fd: number, request: number, arg: ArrayBufferView | null, subject = `0x${request.toString(16)}`) =>
-  check(libc.ioctl(fd, request, arg as never), "ioctl", subject);
+  retry("ioctl", subject, () => libc.ioctl(fd, request, arg as never));

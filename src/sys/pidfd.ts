@@ -1,7 +1,6 @@
 // A process we may have to kill (init while create or exec sets it up), held by a pidfd: the
 // signal can never reach another process that reused its pid, and it is sent once, however many
 // failure paths ask for it.
-import { ptr } from "bun:ffi";
 import { errno } from "../../ffi/libc.ts";
 import { SysError } from "./errors.ts";
 import { readText } from "./fs.ts";
@@ -36,7 +35,7 @@ export class OwnedProcess {
     }
     pollIn(this.fd, timeoutMs); // a pidfd is readable once its process exited
     const siginfo = new Uint8Array(128);
-    syscall(NR_WAITID, P_PIDFD, this.fd, ptr(siginfo), WEXITED | WNOHANG, 0); // ECHILD when not ours
+    syscall(NR_WAITID, P_PIDFD, this.fd, siginfo, WEXITED | WNOHANG, 0); // ECHILD when not ours
   }
 
   /** Let go of the pidfd (the process lives on, someone else's now); idempotent. */

@@ -8,12 +8,11 @@
 // threads, so these must run on the JS thread that later calls execve. setresuid, setresgid
 // and setgroups go through glibc, which applies them to every thread of the process (setxid
 // broadcast), as the kernel's credentials are per thread too.
-import { ptr } from "bun:ffi";
 import { libc } from "../../ffi/libc.ts";
 import { SysError } from "./errors.ts";
 import { readText, writeText } from "./fs.ts";
 import { writeProcFile } from "./procfs.ts";
-import { check, NR, syscall } from "./linux.ts";
+import { addressOf, check, keepAlive, NR, syscall } from "./linux.ts";
 
 export interface CapabilityState {
   effective: bigint;
@@ -84,7 +83,7 @@ export const linuxProcessSys: ProcessSys = {
   capget() {
     const header = new Uint32Array([CAP_V3, 0]);
     const data = new Uint32Array(6); // [effective, permitted, inheritable] × 2 words
-    check(syscall(NR.capget, ptr(header), ptr(data)), "capget");
+    check(syscall(NR.capget, header, data), "capget");
     const join = (i: number) => BigInt(data[i]!) | (BigInt(data[i + 3]!) << 32n);
     return { effective: join(0), permitted: join(1), inheritable: join(2) };
   },
@@ -96,7 +95,7 @@ export const linuxProcessSys: ProcessSys = {
       high32(effective), high32(permitted), high32(inheritable),
     ]);
     const subject = `effective=${hex(effective)} permitted=${hex(permitted)} inheritable=${hex(inheritable)}`;
-    check(syscall(NR.capset, ptr(header), ptr(data)), "capset", subject);
+    check(syscall(NR.capset, header, data), "capset", subject);
   },
 
   lastCap() {
@@ -113,7 +112,7 @@ export const linuxProcessSys: ProcessSys = {
 
   setgroups(gids) {
     const list = new Uint32Array(gids.length ? gids : [0]);
-    check(libc.setgroups(gids.length, ptr(list)), "setgroups", gids.join(","));
+    check(libc.setgroups(gids.length, list), "setgroups", gids.join(","));
   },
 
   setresgid(gid) {
@@ -131,7 +130,7 @@ export const linuxProcessSys: ProcessSys = {
 
   prlimit(pid, resource, soft, hard, subject) {
     const limits = new BigUint64Array([soft, hard]);
-    check(syscall(NR.prlimit64, pid, resource, ptr(limits), 0), "prlimit64", subject);
+    check(syscall(NR.prlimit64, pid, resource, limits, 0), "prlimit64", subject);
   },
 
   ioprioSet(ioprio) {
@@ -151,7 +150,7 @@ export const linuxProcessSys: ProcessSys = {
     view.setBigUint64(40, attr.period, true);
     // sched_util_min/max (48, 52) stay 0: only read with SCHED_FLAG_UTIL_CLAMP_*
     const bytes = new Uint8Array(buf);
-    check(syscall(NR.sched_setattr, 0, ptr(bytes), 0), "sched_setattr", `policy ${attr.policy}`);
+    check(syscall(NR.sched_setattr, 0, bytes, 0), "sched_setattr", `policy ${attr.policy}`);
   },
 
   personality(persona) {
@@ -160,7 +159,7 @@ export const linuxProcessSys: ProcessSys = {
 
   parentDeathSignal() {
     const signal = new Int32Array(1);
-    check(libc.prctl(2 /* PR_GET_PDEATHSIG */, ptr(signal), 0, 0, 0), "prctl", "PR_GET_PDEATHSIG");
+    check(keepAlive([signal], () => libc.prctl(2 /* PR_GET_PDEATHSIG */, addressOf(signal) as never, 0, 0, 0)), "prctl", "PR_GET_PDEATHSIG");
     return signal[0]!;
   },
 

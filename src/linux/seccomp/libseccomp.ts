@@ -1,7 +1,7 @@
 // The libseccomp backend: builds the filter with libseccomp (as runc does through
 // libseccomp-golang) and exports the BPF program instead of loading it, so that init loads the
 // same bytes whichever compiler made them.
-import { ptr, read } from "bun:ffi";
+import { read } from "bun:ffi";
 import { type LibseccompSymbols, SCMP_ARG_CMP_SIZE, SCMP_FLTATR, openLibseccomp } from "../../../ffi/libseccomp.ts";
 import { RuntimeError, SysError } from "../../sys/errors.ts";
 import { closeFd, readAllFd, rewind } from "../../sys/fs.ts";
@@ -96,7 +96,7 @@ function addRules(lib: LibseccompSymbols, ctx: NonNullable<ReturnType<Libseccomp
       view.setBigUint64(at + 8, c.value, true);
       view.setBigUint64(at + 16, c.valueTwo, true);
     });
-    const rc = lib.seccomp_rule_add_array(ctx, rule.action >>> 0, nr, rule.conditions.length, ptr(args));
+    const rc = lib.seccomp_rule_add_array(ctx, rule.action >>> 0, nr, rule.conditions.length, args);
     if (rc < 0) throw new RuntimeError(`${rule.where}: seccomp_rule_add "${rule.syscall}": ${new SysError("", -rc).message.replace(/^: /, "")}`);
   }
   return [...unknown];
