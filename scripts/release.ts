@@ -58,7 +58,7 @@ try {
       await $`xz -T0 -6 -f -k ${binary}`;
       xzSize = statSync(`${binary}.xz`).size;
     }
-    rows.push([t.name, mib(size), compress ? mib(xzSize) : "-"]);
+    rows.push([t.name, mib(size), compress ? mib(xzSize) : "-", await hostNeeds(binary)]);
     console.error(`built ${binary}`);
   }
 } finally {
@@ -73,8 +73,15 @@ if (compress && !only) {
   console.log(sums.trimEnd());
 }
 
+/** The loader and shared libraries the host must provide (the ELF's PT_INTERP and DT_NEEDED). */
+async function hostNeeds(binary: string) {
+  const interp = (await $`readelf -l ${binary}`.text()).match(/interpreter: ([^\]]+)\]/)?.[1] ?? "none";
+  const needed = [...(await $`readelf -d ${binary}`.text()).matchAll(/\(NEEDED\).*\[(.+)\]/g)].map((m) => m[1]);
+  return `${interp}: ${needed.join(", ")}`;
+}
+
 function mib(n: number) {
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
-console.log("\n| target | binary | xz |\n|---|---|---|");
+console.log("\n| target | binary | xz | loader: libraries |\n|---|---|---|---|");
 for (const r of rows) console.log(`| ${r.join(" | ")} |`);
