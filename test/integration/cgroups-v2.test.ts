@@ -139,6 +139,92 @@ describe("cgroup v2: real containers", () => {
   }, 300_000);
 });
 
+const MiB = 1024 * 1024;
+const cgroupDirOf = (id: string) => JSON.parse(readFileSync(`${root}/${id}/state.json`, "utf8")).cgroupPaths[""] as string;
+const cgroupFile = (id: string, file: string) => readFileSync(`${cgroupDirOf(id)}/${file}`, "utf8").trim();
+
+describe("cgroup v2: linux.resources in real containers", () => {
+  test("each field lands in its v2 file; update, pause/resume, events --stats, kill --all (cgroup.kill), delete leaves nothing", async () => {
+    const id = uniqueId("fields");
+    const b = makeBundle((s) => {
+      s.linux!.resources = {
+        memory: { limit: 64 * MiB, reservation: 32 * MiB },
+        cpu: { shares: 512, quota: 50_000, period: 100_000, burst: 10_000, idle: 0 },
+        pids: { limit: 50 },
+        unified: { "memory.high": String(48 * MiB) },
+      };
+    }, ["sh", "-c", "cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max; while :; do sleep 0.2; done"]);
+    try {
+      expect(md(root, ["run", "-d", "-b", b, id]).code).toBe(0);
+      const expected: Array<[string, string]> = [["memory.max", String(64 * MiB)], ["memory.low", String(32 * MiB)],
+        ["memory.high", String(48 * MiB)], ["cpu.weight", "20"], ["cpu.max", "50000 100000"], ["cpu.max.burst", "10000"],
+        ["cpu.idle", "0"], ["pids.max", "50"]];
+      for (const [file, value] of expected) expect(`${file}=${cgroupFile(id, file)}`).toBe(`${file}=${value}`);
+      // update: flags and --resources
+      expect(md(root, ["update", "--memory", "96m", "--pids-limit", "42", "--cpu-quota", "30000", id])).toEqual({ code: 0, stdout: "", stderr: "" });
+      expect([cgroupFile(id, "memory.max"), cgroupFile(id, "pids.max"), cgroupFile(id, "cpu.max")]).toEqual([String(96 * MiB), "42", "30000 100000"]);
+      expect(md(root, ["update", "--resources", "-", id], { stdin: JSON.stringify({ pids: { limit: 7 } }) }).code).toBe(0);
+      expect(cgroupFile(id, "pids.max")).toBe("7");
+      // pause/resume: cgroup.freeze, and the state says so
+      expect(md(root, ["pause", id]).code).toBe(0);
+      expect(cgroupFile(id, "cgroup.freeze")).toBe("1");
+      expect(state(id).status).toBe("paused");
+      expect(md(root, ["resume", id]).code).toBe(0);
+      expect(cgroupFile(id, "cgroup.freeze")).toBe("0");
+      // events --stats: v2 files read back
+      const stats = JSON.parse(md(root, ["events", "--stats", id]).stdout).data;
+      expect(stats.memory.usage.limit).toBe(96 * MiB);
+      expect(stats.pids.limit).toBe(7);
+      expect(stats.pids.current).toBeGreaterThan(0);
+      // kill --all KILL goes through cgroup.kill: everything dies
+      expect(md(root, ["kill", "--all", id, "KILL"]).code).toBe(0);
+      expect(await until(() => state(id).status === "stopped")).toBe(true);
+      const dir = cgroupDirOf(id);
+      expect(md(root, ["delete", id]).code).toBe(0);
+      expect(existsSync(dir)).toBe(false);
+      expect(leftovers(root, id)).toEqual([]);
+    } finally {
+      md(root, ["delete", "--force", id]);
+      removeBundle(b);
+    }
+  }, 300_000);
+
+  test("memory: over the limit the container's process is OOM-killed; memory.events counts it; events --stats sees it", async () => {
+    const id = uniqueId("oom");
+    const b = makeBundle((s) => { s.linux!.resources = { memory: { limit: 32 * MiB, swap: 32 * MiB } }; },
+      ["sh", "-c", "head -c 100m /dev/zero | tail >/dev/null; echo tail=$?; sleep 100"]);
+    try {
+      expect(md(root, ["run", "-d", "-b", b, id]).code).toBe(0);
+      expect(await until(() => Number(/oom_kill (\d+)/.exec(cgroupFile(id, "memory.events"))?.[1] ?? 0) >= 1, 60_000)).toBe(true);
+      const stats = JSON.parse(md(root, ["events", "--stats", id]).stdout).data;
+      expect(stats.memory.usage.failcnt).toBeGreaterThan(0); // runc reports memory.events "max" as failcnt
+      expect(md(root, ["delete", "--force", id]).code).toBe(0);
+      expect(leftovers(root, id)).toEqual([]);
+    } finally {
+      md(root, ["delete", "--force", id]);
+      removeBundle(b);
+    }
+  }, 300_000);
+
+  test("devices: partial access (r without w, m) is enforced by the eBPF filter in a container", () => {
+    const id = uniqueId("dev");
+    const b = makeBundle((s) => {
+      for (const set of ["bounding", "effective", "permitted"] as const) s.process!.capabilities![set]!.push("CAP_MKNOD");
+      s.linux!.resources = { devices: [{ allow: true, type: "c", major: 240, minor: 0, access: "r" }] };
+    }, ["sh", "-c", "mknod /dev/x c 240 0; head -c1 /dev/x; echo hi > /dev/x; mknod /dev/y b 7 200 && echo mknod-b-ok; true"]);
+    try {
+      const r = md(root, ["run", "-b", b, id]);
+      // read open allowed (ENXIO: no driver), write refused (EPERM); mknod of anything allowed (runc's default list)
+      expect(r.stderr).toContain("No such device or address");
+      expect(r.stderr).toContain("can't create /dev/x: Operation not permitted");
+      expect(r.stdout).toBe("mknod-b-ok\n");
+      expect(leftovers(root, id)).toEqual([]);
+    } finally {
+      removeBundle(b);
+    }
+  }, 300_000);
+});
+
 // Under a real systemd (run-in-vm --systemd, as scripts/test runs this file): units from systemd-run.
 const underSystemd = existsSync("/run/systemd/system");
 describe("cgroup v2 under systemd", () => {
