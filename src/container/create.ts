@@ -6,6 +6,7 @@ import { runHooks } from "../linux/hooks.ts";
 import { checkLsm } from "../linux/lsm.ts";
 import { isTerminal } from "../linux/terminal.ts";
 import { bindSourceStat, type RootfsPlan } from "../linux/rootfs.ts";
+import { compileMemoryPolicy } from "../linux/mempolicy.ts";
 import { idmapMount, openTree, OPEN_TREE } from "../sys/in-root.ts";
 import { isBind, parseMountOptions } from "../linux/mount-options.ts";
 import { parseConfig, parseJson } from "../spec/parse.ts";
@@ -290,6 +291,7 @@ export function createContainer(ctx: Context, opts: CreateOptions): { state: Sto
     loopbackUp: namespaces.some((n) => n.type === "network" && !n.path),
     unshareCgroupns: ns.newCgroupns, fifoFd: fifoFd.fd, consoleSocketFd, preserveFds: preserved.length,
     noNewKeyring: opts.noNewKeyring ?? false, userns, personality: spec.linux?.personality,
+    memoryPolicy: spec.linux?.memoryPolicy && compileMemoryPolicy(spec.linux.memoryPolicy),
     seccomp: seccomp && { program: Buffer.from(seccomp.program).toString("base64"), flags: seccomp.flags },
     createContainerHooks: hooks.createContainer ?? [], startContainerHooks: hooks.startContainer ?? [],
     stateJson: "", runtimeHooks: !!(hooks.prestart?.length || hooks.createRuntime?.length),

@@ -468,6 +468,20 @@ function checkNetDevices(linux: Linux, f: Findings) {
   }
 }
 
+/** A NUMA node list (set_mempolicy): "0-3,7" → [0, 1, 2, 3, 7]; a string naming the problem when it is no node list. */
+export function parseNodeList(text: string, max = 1024): number[] | string {
+  const nodes = new Set<number>();
+  for (const part of text.split(",")) {
+    const m = /^\s*(\d+)(?:-(\d+))?\s*$/.exec(part);
+    if (!m) return `"${part}" is not a node number or range (like "0-3,7")`;
+    const from = Number(m[1]), to = m[2] === undefined ? from : Number(m[2]);
+    if (to < from) return `"${part}": the range ends before it starts`;
+    if (to >= max) return `node ${to} is beyond ${max - 1}`;
+    for (let n = from; n <= to; n++) nodes.add(n);
+  }
+  return [...nodes].sort((a, b) => a - b);
+}
+
 function checkMiscellaneous(linux: Linux, f: Findings) {
   const closID = linux.intelRdt?.closID;
   // runc: the CLOS id is a directory name under /sys/fs/resctrl.
@@ -481,7 +495,13 @@ function checkMiscellaneous(linux: Linux, f: Findings) {
     if (!policy.mode) f.error("linux.memoryPolicy.mode", "required");
     if (policy.flags?.includes("MPOL_F_STATIC_NODES") && policy.flags.includes("MPOL_F_RELATIVE_NODES"))
       f.error("linux.memoryPolicy.flags", "MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES exclude each other");
-    f.refuse("linux.memoryPolicy", UNSUPPORTED);
+    const nodes = policy.nodes === undefined || policy.nodes === "" ? [] : parseNodeList(policy.nodes);
+    if (typeof nodes === "string") f.error("linux.memoryPolicy.nodes", nodes);
+    // set_mempolicy(2): these modes take no nodes; the others need at least one
+    else if ((policy.mode === "MPOL_DEFAULT" || policy.mode === "MPOL_LOCAL") && nodes.length)
+      f.error("linux.memoryPolicy.nodes", `${policy.mode} takes no nodes`);
+    else if (policy.mode && policy.mode !== "MPOL_DEFAULT" && policy.mode !== "MPOL_LOCAL" && policy.mode !== "MPOL_PREFERRED" && !nodes.length)
+      f.error("linux.memoryPolicy.nodes", `${policy.mode} needs nodes`);
   }
 
   // config-linux.md: "Currently no flag values are supported" for personality.

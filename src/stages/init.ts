@@ -5,6 +5,7 @@
 import { runHooks } from "../linux/hooks.ts";
 import { enterRootfs, finalizeRootfs, mountConsole, prepareRootfs } from "../linux/rootfs.ts";
 import { writeProcFile } from "../sys/procfs.ts";
+import { setMempolicy } from "../sys/mempolicy.ts";
 import { applyProcess } from "../linux/process.ts";
 import { bringUp } from "../linux/network.ts";
 import { setupConsole } from "../linux/terminal.ts";
@@ -103,6 +104,8 @@ function runPlan(plan: InitPlan, channel: Channel): never {
       }
     }
     finalizeRootfs(rootfs);
+    // per thread, kept across execve: this JS thread is the one that execve's the process
+    if (plan.memoryPolicy) step("linux.memoryPolicy", () => setMempolicy(plan.memoryPolicy!.modeAndFlags, plan.memoryPolicy!.nodes));
   }
 
   const proc = plan.process;

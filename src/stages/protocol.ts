@@ -2,6 +2,7 @@
 // defaulted plan, so init needs no valibot; init answers with progress or an error.
 import type { Hook, Process } from "../spec/types.ts";
 import type { RootfsPlan } from "../linux/rootfs.ts";
+import type { MemoryPolicyPlan } from "../linux/mempolicy.ts";
 
 export interface InitPlan {
   type: "plan";
@@ -34,6 +35,7 @@ export interface InitPlan {
   stateJson: string;              // for hooks run by init
   runtimeHooks: boolean;          // parent runs prestart/createRuntime between mounts and pivot_root
   personality?: { domain: string; flags?: string[] };
+  memoryPolicy?: MemoryPolicyPlan; // create: linux.memoryPolicy, for set_mempolicy before the execve
   processLabel?: string;
   apparmorProfile?: string;
 }

@@ -125,7 +125,6 @@ describe("fields minidocker does not apply are refused by name, never silently i
   const cases: Array<[string, (s: Spec) => void, string]> = [
     ["linux.netDevices", (s) => { s.linux!.netDevices = { lo: { name: "lo2" } }; }, "linux.netDevices: not supported by minidocker"],
     ["linux.intelRdt", (s) => { s.linux!.intelRdt = { closID: "md-test" }; }, "linux.intelRdt: not supported by minidocker"],
-    ["linux.memoryPolicy", (s) => { s.linux!.memoryPolicy = { mode: "MPOL_BIND", nodes: "0" }; }, "linux.memoryPolicy: not supported by minidocker"],
     ["mounts[].uidMappings", (s) => {
       s.mounts!.push({ destination: "/m", type: "bind", source: "/tmp", options: ["rbind"],
         uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }], gidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }] });

@@ -105,7 +105,7 @@ function withChange(path: string, value: unknown) {
 test("the full config is valid for both; create refuses only the fields minidocker does not apply", () => {
   const spec = fullConfig();
   expect(schemaErrors(spec)).toEqual([]);
-  const unsupported = ["linux.netDevices", "linux.intelRdt", "linux.memoryPolicy"];
+  const unsupported = ["linux.netDevices", "linux.intelRdt"];
   expect(lintConfig(spec)).toEqual({ errors: [], warnings: unsupported.map((f) => `config.json: ${f}: not supported by minidocker; create refuses this`) });
   expect(() => parseConfig(spec)).toThrow("config.json: linux.netDevices: not supported by minidocker");
   for (const field of unsupported) delete (spec.linux as Record<string, unknown>)[field.slice("linux.".length)];

@@ -144,7 +144,11 @@ const errorCases: Array<[string, (s: any) => void, string, ...string[]]> = [
     `linux.netDevices.eth1: same name in the container as "eth0": "x"`],
   ["closID", (s) => { s.linux.intelRdt = { closID: "../x" }; }, `linux.intelRdt.closID: "../x" is not a valid directory name`],
   ["memory policy without mode", (s) => { s.linux.memoryPolicy = { nodes: "0" }; }, "linux.memoryPolicy.mode: required"],
-  ["memory policy flags", (s) => { s.linux.memoryPolicy = { mode: "MPOL_BIND", flags: ["MPOL_F_STATIC_NODES", "MPOL_F_RELATIVE_NODES"] }; },
+  ["memory policy nodes", (s) => { s.linux.memoryPolicy = { mode: "MPOL_BIND", nodes: "0-x" }; }, `linux.memoryPolicy.nodes: "0-x" is not a node number or range (like "0-3,7")`],
+  ["memory policy reversed range", (s) => { s.linux.memoryPolicy = { mode: "MPOL_BIND", nodes: "3-1" }; }, `linux.memoryPolicy.nodes: "3-1": the range ends before it starts`],
+  ["memory policy bind without nodes", (s) => { s.linux.memoryPolicy = { mode: "MPOL_BIND" }; }, "linux.memoryPolicy.nodes: MPOL_BIND needs nodes"],
+  ["memory policy local with nodes", (s) => { s.linux.memoryPolicy = { mode: "MPOL_LOCAL", nodes: "0" }; }, "linux.memoryPolicy.nodes: MPOL_LOCAL takes no nodes"],
+  ["memory policy flags", (s) => { s.linux.memoryPolicy = { mode: "MPOL_BIND", nodes: "0", flags: ["MPOL_F_STATIC_NODES", "MPOL_F_RELATIVE_NODES"] }; },
     "linux.memoryPolicy.flags: MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES exclude each other"],
 ];
 
@@ -189,7 +193,6 @@ const refusalCases: Array<[string, (s: any) => void, string]> = [
   ["no process", (s) => { delete s.process; }, "process: required to create a container"],
   ["netDevices", (s) => { s.linux.netDevices = { eth0: { name: "e0" } }; }, "linux.netDevices: not supported by minidocker"],
   ["intelRdt", (s) => { s.linux.intelRdt = { closID: "c1" }; }, "linux.intelRdt: not supported by minidocker"],
-  ["memoryPolicy", (s) => { s.linux.memoryPolicy = { mode: "MPOL_BIND", nodes: "0" }; }, "linux.memoryPolicy: not supported by minidocker"],
   ["idmapped mount", (s) => {
     s.mounts.push({ destination: "/d", source: "/s", options: ["bind"], uidMappings: [{ containerID: 0, hostID: 1, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1, size: 1 }] });
   }, "mounts[7].uidMappings: an idmapped mount needs the container's user namespace (linux.namespaces has none): other mappings are not supported by minidocker"],
