@@ -228,6 +228,8 @@ export class Environment implements Env {
   runtimeRoot: string;
   tag: string;
   cgroupParent: string;
+  /** /sys/fs/cgroup's entries before we ran: podman (cgroupfs, v1) makes plain directories there */
+  private readonly cgroupTopBefore: Set<string>;
   podmanImage = "localhost/md-engines-busybox:latest";
   ctrImage = "localhost/md-engines-busybox:latest";
   containerdPid?: number;
@@ -248,6 +250,7 @@ export class Environment implements Env {
     chmodSync(this.runtime, 0o755);
     this.tag = `md-engines-${basename(this.dir).slice("md-engines-".length)}`;
     this.cgroupParent = `/${this.tag}`;
+    this.cgroupTopBefore = new Set(readdirSync("/sys/fs/cgroup"));
     this.runtimeRoot = `${this.dir}/runtime-state`;
     this.createdRunContainerd = !existsSync("/run/containerd");
     this.createdShimSocketDir = !existsSync(SHIM_SOCKET_DIR);
@@ -483,6 +486,19 @@ export class Environment implements Env {
         }
         sleep(100);
         removeCgroupTree(dir);
+      }
+    });
+    step("stray cgroup directories", () => {
+      // podman's cgroupfs manager makes <controller>/<parent>/... for every v1 controller it knows
+      // (hugetlb, net_cls, net_prio, perf_event), mounted or not: on this host's tmpfs
+      // /sys/fs/cgroup that is a plain directory, which must not outlive the run.
+      const mounted = new Set(cgroupMountPoints());
+      for (const entry of readdirSync("/sys/fs/cgroup")) {
+        const path = `/sys/fs/cgroup/${entry}`;
+        if (mounted.has(path) || !statSync(path).isDirectory()) continue;
+        rmSync(`${path}${this.cgroupParent}`, { recursive: true, force: true });
+        // ours if it appeared during the run, or if nothing but our parent was ever in it
+        if (!this.cgroupTopBefore.has(entry) || readdirSync(path).length === 0) rmSync(path, { recursive: true, force: true });
       }
     });
     step("mounts", () => {
