@@ -5,8 +5,8 @@ export const createArgs = {
   bundle: { type: "string", alias: "b", description: "path to the bundle (default: current directory)" },
   "pid-file": { type: "string", description: "write the container's init pid to this file" },
   "console-socket": { type: "string", description: "unix socket that receives the pty master (terminal: true)" },
-  pivot: { type: "boolean", default: true, description: "--no-pivot: chroot instead of pivot_root (ramdisk roots)" },
-  "new-keyring": { type: "boolean", default: true, description: "--no-new-keyring: keep the caller's session keyring" },
+  "no-pivot": { type: "boolean", description: "do not use pivot_root to jail the process inside the rootfs (for a rootfs on a ramdisk)" },
+  "no-new-keyring": { type: "boolean", description: "do not create a new session keyring: the container inherits the caller's" },
   "preserve-fds": { type: "string", description: "pass N extra fds (3…3+N-1) to the container" },
 } as const;
 
@@ -15,8 +15,8 @@ export const createOptions = (flags: Record<string, unknown>, id: string) => ({
   bundle: flags.bundle as string | undefined,
   pidFile: flags["pid-file"] as string | undefined,
   consoleSocket: flags["console-socket"] as string | undefined,
-  noPivot: flags.pivot === false,
-  noNewKeyring: flags["new-keyring"] === false,
+  noPivot: flags["no-pivot"] === true,
+  noNewKeyring: flags["no-new-keyring"] === true,
   preserveFds: flags["preserve-fds"] ? Number(flags["preserve-fds"]) : 0,
 });
 

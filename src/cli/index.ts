@@ -50,6 +50,8 @@ const COMMANDS: Record<string, [string, () => Promise<{ default: Command }>]> = 
   spec: ["write a default config.json", () => import("./spec.ts")],
   features: ["print the features this runtime supports (OCI features JSON)", () => import("./features.ts")],
   lint: ["validate config.json files, printing every problem", () => import("./lint.ts")],
+  checkpoint: ["not supported (runc's needs CRIU)", () => import("./criu.ts").then((m) => ({ default: m.checkpoint }))],
+  restore: ["not supported (runc's needs CRIU)", () => import("./criu.ts").then((m) => ({ default: m.restore }))],
   unpack: ["make a bundle from an OCI layout, oci-archive or docker-archive image", () => import("./unpack.ts")],
 };
 

@@ -12,9 +12,14 @@ export default {
   args: {
     resources: { type: "string", alias: "r", description: "LinuxResources JSON file, or - for stdin" },
     ...UPDATE_FLAGS,
+    "l3-cache-schema": { type: "string", description: "Intel RDT/CAT L3 cache schema (not supported: refused)" },
+    "mem-bw-schema": { type: "string", description: "Intel RDT/MBA memory bandwidth schema (not supported: refused)" },
   },
   run(ctx, inv) {
     const id = requireId(inv, "update");
+    // runc takes them only where resctrl is enabled; minidocker refuses linux.intelRdt altogether
+    for (const flag of ["l3-cache-schema", "mem-bw-schema"])
+      if (inv.flags[flag] !== undefined) throw new RuntimeError(`update --${flag}: Intel RDT (linux.intelRdt) is not supported`);
     let resources: LinuxResources;
     if (inv.flags.resources !== undefined) {
       const file = inv.flags.resources as string;

@@ -23,6 +23,8 @@ export const callerWindowSize = () => windowSize(1);
 
 /** Before spawning: orphans of the double fork (init in a new pid namespace) reparent to us. */
 export const becomeSubreaper = () => sys.prctl(PR.SET_CHILD_SUBREAPER, 1);
+/** `run --no-subreaper`, once init is ours: later orphans go to the host's reaper, as with runc. */
+export const stopBeingSubreaper = () => sys.prctl(PR.SET_CHILD_SUBREAPER, 0);
 
 /**
  * Foreground run/exec: call before create/exec. Signals that arrive before the process exists

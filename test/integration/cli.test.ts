@@ -661,6 +661,68 @@ describe("flags after the container id (runc's urfave/cli moves them before it)"
   });
 });
 
+describe("every flag runc 1.1.5 accepts", () => {
+  /** `runc CMD --help`'s flags: [name, takes a value] */
+  const runcFlags = (command: string): Array<[string, boolean]> => {
+    const help = Bun.spawnSync(["runc", command, "--help"]).stdout.toString();
+    return [...help.matchAll(/^\s+(--[a-z0-9-]+)( value)?/gm)].map((m) => [m[1]!, m[2] !== undefined]);
+  };
+  const COMMANDS = ["checkpoint", "create", "delete", "events", "exec", "features", "kill", "list", "pause", "ps",
+    "restore", "resume", "run", "spec", "start", "state", "update"];
+
+  test("is a flag of the same command here (a flag we lack would be 'flag provided but not defined')", () => {
+    let checked = 0;
+    for (const command of COMMANDS) {
+      const flags = runcFlags(command).filter(([flag]) => flag !== "--help");
+      // parsing stops at the first flag it does not know (and names it): all known, it reaches the sentinel
+      const r = md(root, [command, ...flags.flatMap(([flag, valued]) => (valued ? [flag, "1"] : [flag])), "--zz-sentinel", "x"]);
+      expect({ command, code: r.code }).toEqual({ command, code: 1 });
+      expect({ command, unknown: r.stderr.match(/flag provided but not defined: (\S+?)"?$/m)?.[1] }).toEqual({ command, unknown: "--zz-sentinel" });
+      checked += flags.length;
+    }
+    expect(checked).toBeGreaterThan(80);
+  });
+
+  test("run --keep: the container stays, stopped, until delete; the exit status is returned", async () => {
+    const id = track(uniqueId("keep"));
+    const b = bundle(() => {}, ["sh", "-c", "exit 6"]);
+    expect(md(root, ["run", "--keep", "-b", b, id]).code).toBe(6);
+    expect(state(id)).toMatchObject({ id, status: "stopped", pid: 0 });
+    expect(md(root, ["delete", id])).toEqual({ code: 0, stdout: "", stderr: "" });
+    expect(leftovers(root, id)).toEqual([]);
+  });
+
+  test("run --no-subreaper: a process orphaned in the container is reparented past the runtime, not to it", () => {
+    // no pid namespace: an orphan goes to the nearest subreaper on the host; $PPID is the runtime
+    const orphanParent = "o=$(sh -c 'sleep 3 >/dev/null 2>&1 & echo $!'); sleep 0.3; echo $PPID $(grep PPid /proc/$o/status | cut -f2)";
+    const b = bundle((s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== "pid"); }, ["sh", "-c", orphanParent]);
+    const reaped = md(root, ["run", "-b", b, uniqueId("reaper")]).stdout.trim().split(" ");
+    expect(reaped).toHaveLength(2);
+    expect(reaped[1]).toBe(reaped[0]); // the runtime is the subreaper (by default, as runc)
+    const not = md(root, ["run", "--no-subreaper", "-b", b, uniqueId("noreaper")]).stdout.trim().split(" ");
+    expect(not).toHaveLength(2);
+    expect(not[1]).not.toBe(not[0]);
+  });
+
+  test("update --l3-cache-schema / --mem-bw-schema, checkpoint, restore: accepted, refused with one line saying why", () => {
+    const id = track(uniqueId("rdt"));
+    expect(md(root, ["run", "-d", "-b", bundle(() => {}, ["sleep", "1000"]), id]).code).toBe(0);
+    for (const [args, message] of [
+      [["update", "--l3-cache-schema", "L3:0=f", id], "Intel RDT (linux.intelRdt) is not supported"],
+      [["update", "--mem-bw-schema", "MB:0=70", id], "Intel RDT (linux.intelRdt) is not supported"],
+      [["checkpoint", "--image-path", scratch, "--leave-running", id], "checkpoint is not supported"],
+      [["restore", "-b", scratch, "--image-path", scratch, id], "restore is not supported"],
+    ] as const) {
+      const r = md(root, [...args]);
+      expect({ args, code: r.code }).toEqual({ args, code: 1 });
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      expect(r.stderr).toContain(message);
+    }
+    expect(state(id).status).toBe("running");
+    expect(md(root, ["delete", "-f", id]).code).toBe(0);
+  });
+});
+
 describe("bad bundles", () => {
   test("malformed JSON in config.json names the file; nothing is left", () => {
     const b = bundle();

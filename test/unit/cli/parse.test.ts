@@ -81,7 +81,7 @@ describe("parseFlags", () => {
   test("values in both forms, aliases, booleans with --no-, defaults", async () => {
     const { parseFlags } = await import("../../../src/cli/index.ts");
     const f = parseFlags("create", ["-b", "/b", "--pid-file=/p", "--no-pivot", "--console-socket", "/s"], createArgs);
-    expect(f).toEqual({ bundle: "/b", "pid-file": "/p", pivot: false, "new-keyring": true, "console-socket": "/s" });
+    expect(f).toEqual({ bundle: "/b", "pid-file": "/p", "no-pivot": true, "console-socket": "/s" });
     const list = { format: { type: "string", alias: "f", default: "table" }, quiet: { type: "boolean", alias: "q" } } as const;
     expect(parseFlags("list", [], list)).toEqual({ format: "table" });
     expect(parseFlags("list", ["-f", "json", "-q"], list)).toEqual({ format: "json", quiet: true });
