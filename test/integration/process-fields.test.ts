@@ -298,12 +298,14 @@ describe("rlimits", () => {
     expect(limits.get("Max address space")).toBe(`${64 << 20} ${64 << 20}`);
   });
 
-  test("RLIMIT_NPROC 1 for uid 1000: execve is not refused (the exec'ing thread changes uid first)", () => {
+  // A uid nobody else on the host runs as: RLIMIT_NPROC counts every process of the uid, host-wide
+  // (other tests' uid-1000 processes made this fail on a busy machine).
+  test("RLIMIT_NPROC 1 for an otherwise unused uid: execve is not refused (the exec'ing thread changes uid first)", () => {
     const r = run((s) => {
-      s.process!.user = { uid: 1000, gid: 1000 };
+      s.process!.user = { uid: 47123, gid: 47123 };
       s.process!.rlimits = [{ type: "RLIMIT_NPROC", soft: 1, hard: 1 }];
     }, ["id", "-u"]);
     expect(r.stderr).toBe("");
-    expect(r.stdout).toBe("1000\n");
+    expect(r.stdout).toBe("47123\n");
   });
 });
