@@ -1,9 +1,15 @@
 // What `spec` writes: the same config as `runc spec` (runc 1.1.5, libcontainer/specconv/example.go),
-// with `--rootless` applied as runc's ToRootless does. ociVersion is the spec version we implement.
+// with `--rootless` applied as runc's ToRootless does, and runc's ociVersion (SPEC_VERSION_WRITTEN).
 // No valibot: plain data, checked against the schema in test/unit/spec/defaults.test.ts.
 import type { Spec } from "./types.ts";
 
+/** The runtime-spec version we implement (features' ociVersionMax; validation takes every 1.x). */
 export const OCI_VERSION = "1.3.0";
+/**
+ * The ociVersion `spec` writes: runc 1.1's. Debian 12's crun 1.8.1 refuses any version but 1.0.x
+ * ("unknown version specified"), so a bundle made here must run under runc and crun alike.
+ */
+export const SPEC_VERSION_WRITTEN = "1.0.2-dev";
 
 export interface DefaultSpecOptions {
   /** Like `runc spec --rootless`: a user namespace mapping the caller's ids, no network namespace. */
@@ -15,7 +21,7 @@ const DEFAULT_CAPABILITIES = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVI
 
 export function defaultSpec({ rootless = false, args = ["sh"] }: DefaultSpecOptions = {}): Spec {
   const spec: Spec = {
-    ociVersion: OCI_VERSION,
+    ociVersion: SPEC_VERSION_WRITTEN,
     process: {
       terminal: true,
       user: { uid: 0, gid: 0 },

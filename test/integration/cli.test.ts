@@ -149,13 +149,13 @@ describe("spec", () => {
     const spec = JSON.parse(config);
     expect(spec.process.terminal).toBe(true);
     expect(spec.process.args).toEqual(["sh"]);
-    // the same document as `runc spec`, but for the version we implement
+    // the same document as `runc spec`, ociVersion included
     const runcDir = `${scratch}/runc-spec`;
     mkdirSync(runcDir, { recursive: true });
     const runc = Bun.spawnSync(["runc", "spec", "-b", runcDir]);
     expect(runc.exitCode).toBe(0);
     const reference = JSON.parse(readFileSync(`${runcDir}/config.json`, "utf8"));
-    expect({ ...spec, ociVersion: "" }).toEqual({ ...reference, ociVersion: "" });
+    expect(spec).toEqual(reference);
 
     const id = track(uniqueId("spec-run"));
     const r = runInPty(dir, id, "echo hi; exit 3\n");
@@ -163,6 +163,22 @@ describe("spec", () => {
     expect(r.code).toBe(3);
     expect(readFileSync(`${dir}/config.json`, "utf8")).toBe(config); // unchanged
     expect(leftovers(root, id)).toEqual([]);
+  });
+
+  test("its bundle runs under crun 1.8.1 too (it refuses any ociVersion but 1.0.x); run still takes every 1.x", () => {
+    const { dir, config } = specBundle("crun");
+    const spec = JSON.parse(config);
+    spec.process.terminal = false;
+    spec.process.args = ["echo", "hi"];
+    writeFileSync(`${dir}/config.json`, JSON.stringify(spec));
+    // crun 1.8.1 refuses hybrid cgroup hosts: the peer wrapper hides the unified mount from it
+    const crun = Bun.spawnSync(["/work/shared/peer/crun-hybrid.sh", "--root", `${scratch}/crun`, "run", "-b", dir, uniqueId("crun")],
+      { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    expect({ code: crun.exitCode, out: crun.stdout.toString(), err: crun.stderr.toString() }).toEqual({ code: 0, out: "hi\n", err: "" });
+    for (const version of ["1.0.0", "1.0.2-dev", "1.2.0", "1.3.0"]) {
+      writeFileSync(`${dir}/config.json`, JSON.stringify({ ...spec, ociVersion: version }));
+      expect({ version, r: md(root, ["run", "-b", dir, uniqueId("ver")]) }).toEqual({ version, r: { code: 0, stdout: "hi\n", stderr: "" } });
+    }
   });
 
   test("--rootless: a user namespace mapping our ids; run accepts it unchanged", () => {
