@@ -28,12 +28,19 @@ export interface StoredState {
 
 const ID_RE = /^[\w+\-.]+$/;
 
+/** The id names the container's state directory: one path component. */
+const NAME_MAX = 255;
+
 export function validateId(id: string | undefined): string {
   if (!id) throw new RuntimeError("container id cannot be empty");
-  if (!ID_RE.test(id) || id === "." || id === ".." || id.length > 1024)
+  if (id.length > NAME_MAX) throw new RuntimeError(`invalid container id: ${id.length} characters long, at most ${NAME_MAX} are allowed`);
+  if (!ID_RE.test(id) || id === "." || id === "..")
     throw new RuntimeError(`invalid container id "${id}": only [A-Za-z0-9_+.-] are allowed, not "." or ".."`);
   return id;
 }
+
+/** Only a missing file means "no such container"; EACCES (not root) and the rest say what they are, as runc. */
+const missing = (e: unknown) => (e as NodeJS.ErrnoException).code === "ENOENT" || (e as NodeJS.ErrnoException).code === "ENOTDIR";
 
 /** The state JSON given to hooks (spec runtime.md "State"). */
 export const hookState = (s: StoredState, status: string) =>
@@ -96,8 +103,8 @@ export class Store {
     let fd: number;
     try {
       fd = sys.open(this.dir(id), O.RDONLY | O.DIRECTORY | O.CLOEXEC);
-    } catch {
-      throw notExist(id);
+    } catch (e) {
+      throw missing(e) ? notExist(id) : e;
     }
     sys.flock(fd, sys.LOCK_EX);
     // While we waited, the holder may have deleted the container and another `create` made a
@@ -128,18 +135,21 @@ export class Store {
     let text: string;
     try {
       text = readText(`${this.dir(id)}/state.json`);
-    } catch {
-      throw notExist(id);
+    } catch (e) {
+      throw missing(e) ? notExist(id) : e;
     }
     return JSON.parse(text) as StoredState;
   }
 
   list(): string[] {
+    let names: string[];
     try {
-      return readDir(this.root).filter((name) => ID_RE.test(name) && pathExists(`${this.root}/${name}/state.json`)).sort();
-    } catch {
-      return [];
+      names = readDir(this.root);
+    } catch (e) {
+      if (missing(e)) return []; // nothing was ever created here
+      throw e;
     }
+    return names.filter((name) => ID_RE.test(name) && pathExists(`${this.root}/${name}/state.json`)).sort();
   }
 
   fifoPath(id: string) { return `${this.dir(id)}/exec.fifo`; }

@@ -401,6 +401,28 @@ describe("exit status of a failed exec, run and create (runc 1.1.5's)", () => {
   });
 });
 
+describe("list owner, id length, not root (runc's behaviour)", () => {
+  test("list: owner is the user name; an over-long id is told so; a non-root user gets 'permission denied', not an empty list", () => {
+    const id = track(uniqueId("owner"));
+    expect(md(root, ["run", "-d", "-b", bundle(() => {}, ["sleep", "1000"]), id]).code).toBe(0);
+    const listed = JSON.parse(md(root, ["list", "--format", "json"]).stdout) as Array<{ id: string; owner: string }>;
+    expect(listed.find((s) => s.id === id)?.owner).toBe("root");
+    expect(md(root, ["list"]).stdout).toMatch(new RegExp(`^${id}\\s.*\\sroot$`, "m"));
+    const long = md(root, ["state", "a".repeat(1033)]);
+    expect(long.code).toBe(1);
+    expect(long.stderr).toContain("invalid container id: 1033 characters long, at most 255 are allowed");
+    const cwd = openDir("nobody");
+    const list = asNobody(["--root", root, "list"], cwd);
+    expect({ code: list.code, stdout: list.stdout }).toEqual({ code: 1, stdout: "" });
+    expect(list.stderr).toContain("EACCES (Permission denied)");
+    const st = asNobody(["--root", root, "state", id], cwd);
+    expect(st.code).toBe(1);
+    expect(st.stderr).toContain("EACCES (Permission denied)");
+    expect(st.stderr).not.toContain("does not exist");
+    expect(md(root, ["delete", "-f", id]).code).toBe(0);
+  });
+});
+
 describe("state JSON", () => {
   const ajv = new Ajv({ allErrors: true, strict: false });
   ajv.addSchema(JSON.parse(readFileSync(`${SPEC_DIR}/defs.json`, "utf8")), "defs.json");
