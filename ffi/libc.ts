@@ -9,6 +9,8 @@ import { dlopen, FFIType, read } from "bun:ffi";
 
 const { i32, i64, i64_fast, u64, u32, ptr } = FFIType;
 
+// glibc's soname; on musl (the -musl release builds) the loader answers any "libc.*" name with
+// musl itself, which has all of these symbols, __errno_location too (test/cross/musl.test.ts).
 const LIBC = "libc.so.6";
 
 /** The table as declared (test/unit/sys/ffi-rules.test.ts checks its return types). */

@@ -5,7 +5,7 @@
 // (gcc / aarch64-linux-gnu-gcc, still without headers) and embedded as dist/helper.so, which
 // src/stages/spawn.ts imports. Artefacts: dist/release/minidocker-<version>-linux-<target>.xz,
 // SHA256SUMS, and a size table. `--only linux-arm64` builds one; `--no-xz` skips compression
-// (the qemu test suite only needs the binary).
+// (the qemu test suite only needs the binary); `--xz-preset N` instead of xz -6.
 import { $ } from "bun";
 import { helperCompileCommand } from "./lib/helper.ts";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -36,6 +36,8 @@ if (Bun.version !== bunVersion) throw new Error(`package.json pins bun ${bunVers
 const args = process.argv.slice(2);
 const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined;
 const compress = !args.includes("--no-xz");
+// xz -6 (the default) takes minutes per 100 MiB binary on a busy machine: --xz-preset 1 for a quick run
+const xzPreset = args.includes("--xz-preset") ? Number(args[args.indexOf("--xz-preset") + 1]) : 6;
 const targets = only ? TARGETS.filter((t) => t.name === only) : TARGETS;
 if (!targets.length) throw new Error(`--only ${only}: unknown target (${TARGETS.map((t) => t.name).join(", ")})`);
 
@@ -55,7 +57,7 @@ try {
     const size = statSync(binary).size;
     let xzSize = 0;
     if (compress) {
-      await $`xz -T0 -6 -f -k ${binary}`;
+      await $`xz -T0 -${xzPreset} -f -k ${binary}`;
       xzSize = statSync(`${binary}.xz`).size;
     }
     rows.push([t.name, mib(size), compress ? mib(xzSize) : "-", await hostNeeds(binary)]);
