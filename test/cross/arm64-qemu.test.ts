@@ -74,6 +74,17 @@ describe("linux-arm64 binary under qemu-user", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test("lint of the repository's bundles says what the x64 build says", () => {
+    const configs = readdirSync(join(root, "bundles"))
+      .map((b) => `bundles/${b}/config.json`)
+      .filter((f) => existsSync(join(root, f)));
+    expect(configs.length).toBeGreaterThan(0);
+    const native = run([join(root, "dist/minidocker"), "lint", ...configs]);
+    const r = arm64(["lint", ...configs]);
+    expect(r.out).toBe(native.out);
+    expect(r.code).toBe(native.code);
+  });
 });
 
 /** Compile `checks` with the target's compiler and kernel headers: every _Static_assert must hold. */
