@@ -48,6 +48,12 @@ const rows: string[][] = [];
 const nativeHelper = "dist/helper.so";
 const savedHelper = "dist/helper.so.native";
 if (existsSync(nativeHelper)) renameSync(nativeHelper, savedHelper);
+/** Put the native helper back: a foreign one left in dist/ would go into the next native build. */
+function restoreHelper() {
+  rmSync(nativeHelper, { force: true });
+  if (existsSync(savedHelper)) renameSync(savedHelper, nativeHelper);
+}
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => { restoreHelper(); process.exit(130); });
 try {
   for (const t of targets) {
     const binary = `${out}/minidocker-${version}-${t.name}`;
@@ -64,8 +70,7 @@ try {
     console.error(`built ${binary}`);
   }
 } finally {
-  rmSync(nativeHelper, { force: true });
-  if (existsSync(savedHelper)) renameSync(savedHelper, nativeHelper);
+  restoreHelper();
 }
 
 if (compress && !only) {
