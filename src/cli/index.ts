@@ -227,12 +227,18 @@ export async function main(argv: string[]): Promise<number> {
   }
   const log = createLogger({ fd: logFd, path: global.log, format: global.logFormat, debug: global.debug });
   if (global.version) {
-    writeOut(`minidocker version ${pkg.version}\nspec: 1.3.0\nbun: ${Bun.version}\n`);
+    writeOut(await versionText());
+    return 0;
+  }
+  // `minidocker help CMD` is `CMD --help`; no command at all is the general help, exit 0 (runc)
+  const helpFor = command === "help" ? rest[0] : undefined;
+  if (helpFor && COMMANDS[helpFor]) {
+    writeOut(commandHelp((await COMMANDS[helpFor][1]()).default));
     return 0;
   }
   if (global.help || !command || command === "help") {
     writeOut(`${usage()}\n`);
-    return command || global.help ? 0 : 1;
+    return 0;
   }
   const entry = COMMANDS[command];
   if (!entry) {
@@ -248,8 +254,7 @@ export async function main(argv: string[]): Promise<number> {
     const cmd = (await entry[1]()).default;
     const { flagTokens, positionals } = splitArgs(rest, cmd.args, cmd.passThrough === true);
     if (flagTokens.includes("--help") || flagTokens.includes("-h")) {
-      const { renderUsage } = await import("citty");
-      writeOut(`${await renderUsage({ meta: cmd.meta, args: cmd.args })}\n`);
+      writeOut(commandHelp(cmd));
       return 0;
     }
     const flags = parseFlags(command, flagTokens, cmd.args);
@@ -272,3 +277,45 @@ export function requireId(inv: Invocation, command: string): string {
   if (!id) throw new RuntimeError(`"${command}" requires a container id`);
   return id;
 }
+
+/**
+ * A command's help, as `runc CMD --help` gives it: the usage line with its operands, what it does,
+ * and every flag with its aliases, a value placeholder and its default. Plain text, never colours
+ * (it is read through pipes and in scripts as often as on a terminal).
+ */
+export function commandHelp(cmd: Command): string {
+  const operands = (cmd.operands ?? ONE_ID).usage;
+  const rows = Object.entries(cmd.args).map(([name, def]) => {
+    const alias = (def as { alias?: string | string[] }).alias;
+    const names = [name, ...(Array.isArray(alias) ? alias : alias ? [alias] : [])]
+      .map((n) => `${n.length === 1 ? "-" : "--"}${n}${def.type === "boolean" ? "" : " value"}`).join(", ");
+    const fallback = (def as { default?: unknown }).default;
+    return [names, `${(def as { description?: string }).description ?? ""}${fallback !== undefined && def.type !== "boolean" ? ` (default: ${JSON.stringify(fallback)})` : ""}`];
+  });
+  const width = Math.max(0, ...rows.map(([names]) => names!.length));
+  return [
+    "NAME:",
+    `   minidocker ${cmd.meta.name} - ${cmd.meta.description}`,
+    "",
+    "USAGE:",
+    `   minidocker ${cmd.meta.name}${rows.length ? " [command options]" : ""}${operands ? ` ${operands}` : ""}`,
+    ...(rows.length ? ["", "OPTIONS:", ...rows.map(([names, text]) => `   ${names!.padEnd(width)}  ${text}`)] : []),
+    "",
+  ].join("\n");
+}
+
+/** `--version`, as runc's: version, commit, spec, the seccomp backend; then the Bun runtime. */
+async function versionText(): Promise<string> {
+  const { libseccompVersion } = await import("../linux/seccomp/libseccomp.ts");
+  const { OCI_VERSION } = await import("../spec/defaults.ts");
+  let seccomp: string;
+  try {
+    const version = libseccompVersion();
+    seccomp = version ? `libseccomp: ${version}` : "libseccomp: none (built-in BPF compiler)";
+  } catch {
+    seccomp = "libseccomp: none (built-in BPF compiler)";
+  }
+  const commit = typeof BUILD_COMMIT === "string" && BUILD_COMMIT ? BUILD_COMMIT : "unknown";
+  return `minidocker version ${pkg.version}\ncommit: ${commit}\nspec: ${OCI_VERSION}\n${seccomp}\nbun: ${Bun.version}\n`;
+}
+declare const BUILD_COMMIT: string | undefined;

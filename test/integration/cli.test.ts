@@ -300,7 +300,8 @@ describe("logs and global flags", () => {
   test("--version, --help, -h, COMMAND --help; the --root=DIR form", () => {
     const v = md(root, ["--version"]);
     expect(v.code).toBe(0);
-    expect(v.stdout).toMatch(/^minidocker version \d+\.\d+\.\d+\nspec: 1\.\d+\.\d+\n/);
+    // runc's lines: version, commit, spec, libseccomp (or our built-in compiler)
+    expect(v.stdout).toMatch(/^minidocker version \d+\.\d+\.\d+\ncommit: [0-9a-f]{7,}\nspec: 1\.\d+\.\d+\nlibseccomp: (\d+\.\d+\.\d+|none \(built-in BPF compiler\))\n/);
     for (const flag of ["--help", "-h"]) {
       const h = md(root, [flag]);
       expect(h.code).toBe(0);
@@ -322,6 +323,27 @@ describe("logs and global flags", () => {
     expect(JSON.parse(md(root, [`--root=${other}`, "state", id]).stdout).status).toBe("created");
     expect(md(root, [`--root=${other}`, "delete", id]).code).toBe(0);
     expect(leftovers(other, id)).toEqual([]);
+  });
+
+  test("help: each command's usage line with its operands and every flag, plain text; `help CMD`; no arguments is help, exit 0", () => {
+    const general = md(root, []);
+    expect(general.code).toBe(0);
+    expect(general.stdout).toContain("COMMANDS:");
+    const operands: Record<string, string> = { run: "<container-id>", kill: "<container-id> [signal]", exec: "<container-id> <command>", list: "" };
+    for (const command of ["create", "run", "start", "state", "kill", "delete", "list", "ps", "exec", "pause", "resume", "update", "events", "spec", "features"]) {
+      const h = md(root, [command, "--help"]);
+      expect({ command, code: h.code }).toEqual({ command, code: 0 });
+      expect(h.stdout).not.toContain("\x1b"); // no colours through a pipe
+      expect(md(root, ["help", command]).stdout).toBe(h.stdout);
+      const usage = h.stdout.split("\n").find((l) => l.trim().startsWith(`minidocker ${command}`) && !l.includes(" - "))!;
+      expect(usage).toBeDefined();
+      if (command in operands) expect(usage).toContain(`minidocker ${command}${h.stdout.includes("OPTIONS:") ? " [command options]" : ""}${operands[command] ? ` ${operands[command]}` : ""}`);
+      // every flag runc has for the command is listed (runc's help output is the reference)
+      const runcHelp = Bun.spawnSync(["runc", command, "--help"]).stdout.toString();
+      for (const [, flag] of runcHelp.matchAll(/^\s+(--[a-z0-9-]+)/gm)) if (flag !== "--help") expect({ command, flag, listed: h.stdout.includes(flag!) }).toEqual({ command, flag, listed: true });
+    }
+    // no backwards negated flags (`--pivot (Default: true)`)
+    expect(md(root, ["create", "--help"]).stdout).not.toMatch(/--pivot|--new-keyring/);
   });
 
   test("an unknown global flag is an error naming it, before anything runs", () => {
