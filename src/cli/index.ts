@@ -159,7 +159,7 @@ export function checkOperands(command: string, count: number, { min, max }: { mi
  * aliases (`-b`), booleans with `--no-flag`, defaults. runc refuses a flag it does not define
  * ("flag provided but not defined"); so do we: an unknown `--flag value` would otherwise shift
  * `value` into the container id. (citty's own parser is lenient, and loading citty costs ~2 ms
- * of every start; it is loaded only to render `--help`.)
+ * of every start: only its ArgsDef type is used; `commandHelp` renders `--help`.)
  */
 export function parseFlags(command: string, flagTokens: string[], args: ArgsDef): Record<string, unknown> {
   const flags: Record<string, unknown> = {};
