@@ -113,6 +113,20 @@ describe("lint FILE… through the CLI", () => {
     expect(ofMulti.some((l) => l.includes("linux.namespaces[1].type"))).toBe(true);
   });
 
+  test("levels: a warning alone exits 0, with --strict 1; an error exits 1 either way", () => {
+    const cwd = openDir("lint-strict");
+    const typo = `${cwd}/typo.json`; // "proccess": the spec allows no process, so only a warning
+    writeFileSync(typo, JSON.stringify({ ociVersion: "1.0.2", root: { path: "rootfs" }, proccess: { cwd: "/", args: ["sh"], user: { uid: 0, gid: 0 } } }));
+    chmodSync(typo, 0o644);
+    const plain = asNobody(["lint", typo], cwd);
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toMatch(/^.*typo\.json: process: .*\(warning\)$/m);
+    const strict = asNobody(["lint", "--strict", typo], cwd);
+    expect({ code: strict.code, stdout: strict.stdout }).toEqual({ code: 1, stdout: plain.stdout });
+    for (const args of [["lint", fixtures("bad")[0]!], ["lint", "--strict", fixtures("bad")[0]!]]) expect(asNobody(args, cwd).code).toBe(1);
+    expect(asNobody(["lint", "--strict", fixtures("good")[0]!], cwd).code).toBe(asNobody(["lint", fixtures("good")[0]!], cwd).stdout ? 1 : 0);
+  });
+
   test("touches nothing: no state root, no file in the cwd, the fixtures unchanged; a missing file is an error", () => {
     const cwd = openDir("lint-touch");
     const stateRoot = `${cwd}/state-root`;
