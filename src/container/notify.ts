@@ -74,8 +74,9 @@ export class NotifyRelay {
   }
 
   /**
-   * Read every datagram waiting. Detached (start, run -d): only READY counts, relayed as
-   * READY=…\nMAINPID=<mainPid> in one datagram (runc sends the same two lines as two). Foreground
+   * Read every datagram waiting. Detached (start, run -d): only the one with READY counts, relayed
+   * with MAINPID=<mainPid> added, in one datagram (runc sends only the READY line, and MAINPID
+   * in a second datagram). Foreground
    * run: every message goes on (less what is ours alone), the one with READY gets MAINPID=<mainPid>
    * (our own pid: we are the process systemd should watch). Returns true once READY was relayed.
    */
@@ -86,10 +87,8 @@ export class NotifyRelay {
       if (n < 0) return this.readySent; // EAGAIN: nothing more for now
       const lines = Buffer.from(this.buf.subarray(0, n)).toString("utf8").split("\n").filter((l) => l && !NOT_RELAYED.test(l));
       const ready = lines.find((l) => l.startsWith("READY="));
-      if (!forwardAll) {
-        if (!ready || this.readySent) continue;
-        lines.splice(0, lines.length, ready);
-      }
+      // detached, only the datagram with READY goes on (with its STATUS= etc.): we exit after it
+      if (!forwardAll && (!ready || this.readySent)) continue;
       if (ready && !this.readySent) lines.push(`MAINPID=${mainPid}`);
       if (!lines.length) continue;
       sendDatagram(this.host, `${lines.join("\n")}\n`, this.hostName);

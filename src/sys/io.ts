@@ -1,6 +1,7 @@
 // fd I/O for the CLI side beyond sys/linux.ts: the listening end of a unix socket (what a
 // console socket's owner runs: recvtty, an engine's shim) and raw reads; polling is in linux.ts.
 import { errno, libc } from "../../ffi/libc.ts";
+import { SysError } from "./errors.ts";
 import { rename, unlinkIfExists } from "./fs.ts";
 import { AF_UNIX, check, retry, SOCK_CLOEXEC, SOCK_STREAM, socket, unixAddress } from "./linux.ts";
 
